@@ -1,0 +1,3 @@
+"""paradec.realmodel"""
+
+__all__: list[str] = []

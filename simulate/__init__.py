@@ -1,0 +1,3 @@
+"""paradec.simulate"""
+
+__all__: list[str] = []

@@ -1,0 +1,202 @@
+"""Confidence quantities of one decoding step, batched (ALGORITHMS.md section 1).
+
+A :class:`Profile` holds, for ``rows`` sequences and ``m`` masked positions of the
+active window, the argmax token, the confidence ``c``, the log residual mass
+``log_r`` (computed in log space, never as ``1 - c``), the runner-up probability
+``s``, the entropy ``H`` in nats, and a ``valid`` mask for ragged rows. All arrays
+have shape ``(rows, m)``; the same code serves numpy arrays and torch tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from theory._xp import Array, float_dtype, namespace
+
+__all__ = ["Profile", "profile_from_logits", "profile_from_probabilities",
+           "profile_from_confidences"]
+
+_TOL = 1e-9  # slack for float rounding when checking s <= r and rows summing to 1
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Per-position confidence quantities of a batch of active windows.
+
+    Attributes (all shape ``(rows, m)``):
+        tokens: argmax token ids (int64), ties broken towards the lowest id.
+        c: confidence p_i(x̂_i).
+        log_r: log of the residual mass r_i = 1 - c_i, computed stably.
+        s: runner-up probability (second largest entry of p_i), ``s <= r``.
+        H: entropy of p_i in nats.
+        valid: bool, False for padding positions of ragged rows.
+    """
+
+    tokens: Array
+    c: Array
+    log_r: Array
+    s: Array
+    H: Array
+    valid: Array
+
+    def __post_init__(self) -> None:
+        shape = tuple(self.c.shape)
+        if len(shape) != 2:
+            raise ValueError(f"profile arrays must have shape (rows, m), got c.shape={shape}")
+        for name in ("tokens", "log_r", "s", "H", "valid"):
+            got = tuple(getattr(self, name).shape)
+            if got != shape:
+                raise ValueError(f"profile field {name} has shape {got}, expected {shape}")
+
+    @property
+    def r(self) -> Array:
+        """Residual mass r = exp(log_r) = 1 - c."""
+        xp = namespace(self.log_r)
+        return xp.exp(self.log_r)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        rows, m = self.c.shape
+        return int(rows), int(m)
+
+
+def _check_logits(xp: Any, logits: Array) -> None:
+    if logits.ndim != 3:
+        raise ValueError(f"logits must have shape (rows, m, V), got shape {tuple(logits.shape)}")
+    if logits.shape[-1] < 1:
+        raise ValueError("logits have an empty vocabulary axis (V = 0)")
+    if bool(xp.any(xp.isnan(logits))):
+        raise ValueError("logits contain NaN")
+    if bool(xp.any(logits == float("inf"))):
+        raise ValueError("logits contain +inf")
+    if bool(xp.any(xp.all(logits == -float("inf"), axis=-1))):
+        raise ValueError("a position has all logits equal to -inf (no token has probability)")
+
+
+def _default_valid(xp: Any, like: Array, valid: Array | None) -> Array:
+    if valid is None:
+        return xp.ones(like.shape, dtype=xp.bool, device=getattr(like, "device", None))
+    if tuple(valid.shape) != tuple(like.shape):
+        raise ValueError(f"valid has shape {tuple(valid.shape)}, expected {tuple(like.shape)}")
+    return xp.astype(valid, xp.bool)
+
+
+def profile_from_logits(logits: Array, valid: Array | None = None, *,
+                        check: bool = True, float64: bool = False) -> Profile:
+    """Confidence quantities from logits of shape ``(rows, m, V)``.
+
+    Computed in float32 (float64 for float64 input or ``float64=True``) with every
+    probability taken relative to the log-sum-exp, so ``r`` keeps full relative
+    precision even when ``c`` rounds to 1. ``check`` rejects NaN, +inf and
+    all -inf rows (it synchronises a GPU; the decode loop may turn it off).
+
+    >>> import numpy as np
+    >>> p = profile_from_logits(np.log(np.array([[[0.7, 0.2, 0.1]]])))
+    >>> int(p.tokens[0, 0]), round(float(p.c[0, 0]), 12), round(float(p.s[0, 0]), 12)
+    (0, 0.7, 0.2)
+    """
+    xp = namespace(logits)
+    if check:
+        _check_logits(xp, logits)
+    dtype = float_dtype(xp, logits, 64 if float64 else 32)
+    z = xp.astype(logits, dtype)
+    tokens = xp.argmax(z, axis=-1)
+    z = z - xp.max(z, axis=-1, keepdims=True)  # top logit is exactly 0
+    lse = xp.log(xp.sum(xp.exp(z), axis=-1))
+    V = z.shape[-1]
+    vocab = xp.arange(V, device=getattr(z, "device", None))
+    is_top = vocab == tokens[..., None]
+    z_rest = xp.where(is_top, -float("inf"), z)
+    log_r = xp.log(xp.sum(xp.exp(z_rest), axis=-1)) - lse
+    s = xp.exp(xp.max(z_rest, axis=-1) - lse) if V > 1 else xp.zeros_like(lse)
+    logp = z - lse[..., None]
+    p = xp.exp(logp)
+    H = -xp.sum(xp.where(p > 0, p * logp, xp.zeros_like(p)), axis=-1)
+    c = xp.exp(-lse)
+    return Profile(tokens=xp.astype(tokens, xp.int64), c=c, log_r=log_r, s=s, H=H,
+                   valid=_default_valid(xp, c, valid))
+
+
+def profile_from_probabilities(p: Array, valid: Array | None = None, *,
+                               atol: float = 1e-6) -> Profile:
+    """Confidence quantities from marginals ``p`` of shape ``(rows, m, V)``.
+
+    Each valid row must lie in [0, 1] and sum to 1 within ``atol``.
+    """
+    xp = namespace(p)
+    if p.ndim != 3:
+        raise ValueError(f"marginals must have shape (rows, m, V), got shape {tuple(p.shape)}")
+    if bool(xp.any(xp.isnan(p))):
+        raise ValueError("marginals contain NaN")
+    if bool(xp.any(p < 0)) or bool(xp.any(p > 1)):
+        raise ValueError("marginal probabilities must lie in [0, 1]")
+    total = xp.sum(p, axis=-1)
+    ok = xp.abs(total - 1.0) <= atol
+    if valid is not None:
+        ok = ok | ~xp.astype(valid, xp.bool)
+    if not bool(xp.all(ok)):
+        worst = float(xp.max(xp.abs(total - 1.0)))
+        raise ValueError(f"marginal rows must sum to 1 (worst deviation {worst:.3g} > {atol})")
+    with np.errstate(divide="ignore"):
+        logits = xp.log(p)
+    return profile_from_logits(logits, valid, float64=True)
+
+
+def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None = None,
+                             valid: Array | None = None) -> Profile:
+    """A profile from confidences alone (float64), for certificates and replay.
+
+    Without ``s`` the runner-up is taken as the worst case ``s = r`` (all residual
+    mass on one token), which makes the tight certificate equal Fréchet's. Without
+    ``H`` the entropy is NaN and the entropy-bound rule refuses the profile.
+    Tokens are unknown and set to -1.
+
+    Raises ValueError for shapes that disagree, NaN, c outside [0, 1], s outside
+    [0, r] or c < s, negative H, and rows with no valid position.
+    """
+    c = np.asarray(c, dtype=np.float64)
+    if c.ndim == 1:
+        c = c[None, :]
+    if c.ndim != 2 or c.shape[1] == 0:
+        raise ValueError(f"confidences must be a non-empty (rows, m) array, got shape {c.shape}")
+    valid_arr = np.ones(c.shape, bool) if valid is None else np.asarray(valid, dtype=bool)
+    if valid_arr.ndim == 1:
+        valid_arr = valid_arr[None, :]
+    if valid_arr.shape != c.shape:
+        raise ValueError(f"valid has shape {valid_arr.shape}, expected {c.shape}")
+    cv = np.where(valid_arr, c, 0.5)
+    if np.isnan(cv).any():
+        raise ValueError("confidences contain NaN")
+    if ((cv < 0) | (cv > 1)).any():
+        raise ValueError(f"confidences must lie in [0, 1]; got {cv[(cv < 0) | (cv > 1)][:3]}")
+    with np.errstate(divide="ignore"):
+        log_r = np.log1p(-cv)
+    r = 1.0 - cv
+    s_arr = r.copy() if s is None else _companion(s, c.shape, "s")
+    s_arr = np.where(valid_arr, s_arr, 0.0)
+    if np.isnan(s_arr).any():
+        raise ValueError("runner-up probabilities s contain NaN")
+    if (s_arr < 0).any():
+        raise ValueError("runner-up probabilities s must be >= 0")
+    if (s_arr > cv + _TOL).any():
+        raise ValueError("runner-up probability exceeds confidence (c < s): c must be the largest")
+    if (s_arr > r + _TOL).any():
+        raise ValueError("runner-up probability exceeds the residual mass (s > 1 - c)")
+    s_arr = np.minimum(s_arr, r)
+    H_arr = np.full(c.shape, np.nan) if H is None else _companion(H, c.shape, "H")
+    if H is not None and (np.where(valid_arr, H_arr, 0.0) < 0).any():
+        raise ValueError("entropies H must be >= 0")
+    return Profile(tokens=np.full(c.shape, -1, np.int64), c=cv, log_r=log_r, s=s_arr,
+                   H=H_arr, valid=valid_arr)
+
+
+def _companion(x: Array, shape: tuple[int, ...], name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.shape != shape:
+        raise ValueError(f"{name} has shape {arr.shape}, but the confidences have shape {shape}")
+    return arr

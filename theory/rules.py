@@ -1,0 +1,254 @@
+"""The commit rules of ALGORITHMS.md section 2, batched over rows.
+
+A rule is a frozen dataclass holding its parameter. :func:`commit` sorts each row
+(confidence descending, ties by position; the entropy rule sorts by entropy
+ascending), asks the rule which prefix lengths it accepts, and commits the longest
+accepted prefix, at least one position per row that has a valid position, and none
+for a row with no valid position (a finished sequence). One implementation serves
+the simulator, the real decode loop and trace replay, on numpy or torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from theory import domains, margins
+from theory._xp import Array, namespace
+from theory.profile import Profile
+
+__all__ = ["Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate",
+           "EntropyBound", "Commit", "commit", "RULES", "make_rule", "llada_quota"]
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """Profile fields gathered into the rule's order (shape ``(rows, m)``)."""
+
+    c: Array
+    r: Array
+    s: Array
+    H: Array
+
+
+class Rule:
+    """Base class: ``accepts`` says, per sorted rank j, whether prefix n = j+1 passes."""
+
+    name: ClassVar[str]
+    parameter: ClassVar[str]
+    by_entropy: ClassVar[bool] = False
+
+    def accepts(self, xp: Any, sp: Sorted) -> Array:
+        raise NotImplementedError
+
+    def adjust(self, xp: Any, n: Array, n_valid: Array, leading: Array) -> Array:
+        return n
+
+    def label(self) -> str:
+        return f"{self.name}({self.parameter}={getattr(self, self.parameter)})"
+
+
+def _ranks(xp: Any, like: Array) -> Array:
+    m = like.shape[-1]
+    return xp.astype(xp.arange(1, m + 1, device=getattr(like, "device", None)), like.dtype)
+
+
+@dataclass(frozen=True)
+class Quota(Rule):
+    """Commit exactly ``k`` positions (static decoding is k = 1). [LLaDA]"""
+
+    k: int = 1
+    name: ClassVar[str] = "quota"
+    parameter: ClassVar[str] = "k"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "k", domains.QUOTA.check(self.k))
+
+    def accepts(self, xp: Any, sp: Sorted) -> Array:
+        return _ranks(xp, sp.c) <= self.k
+
+
+@dataclass(frozen=True)
+class Threshold(Rule):
+    """Commit every position with c >= tau. [FastdLLM]"""
+
+    tau: float = 0.9
+    name: ClassVar[str] = "threshold"
+    parameter: ClassVar[str] = "tau"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tau", domains.TAU.check(self.tau))
+
+    def accepts(self, xp: Any, sp: Sorted) -> Array:
+        return sp.c >= self.tau
+
+
+@dataclass(frozen=True)
+class Factor(Rule):
+    """Largest n with (n+1) r_(n) < f. [FastdLLM]
+
+    ``fastdllm_quirks=True`` reproduces the public reference code instead: ranks
+    pass with ``c_(n) >= 1 - f/(n+1)`` (that is ``<=``), and when only the last
+    rank fails every position is committed.
+    """
+
+    f: float = 1.0
+    fastdllm_quirks: bool = False
+    name: ClassVar[str] = "factor"
+    parameter: ClassVar[str] = "f"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "f", domains.FACTOR.check(self.f))
+
+    def accepts(self, xp: Any, sp: Sorted) -> Array:
+        n = _ranks(xp, sp.r)
+        if self.fastdllm_quirks:
+            return sp.c >= 1.0 - self.f / (n + 1.0)
+        return (n + 1.0) * sp.r < self.f
+
+    def adjust(self, xp: Any, n: Array, n_valid: Array, leading: Array) -> Array:
+        if not self.fastdllm_quirks:
+            return n
+        return xp.where(leading == n_valid - 1, n_valid, n)
+
+
+@dataclass(frozen=True)
+class Frechet(Rule):
+    """Fréchet profile decoding: largest n with G_n > delta. [FastdLLM++]"""
+
+    delta: float = 0.0
+    clip: bool = True
+    name: ClassVar[str] = "frechet"
+    parameter: ClassVar[str] = "delta"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "delta", domains.DELTA.check(self.delta))
+
+    def accepts(self, xp: Any, sp: Sorted) -> Array:
+        return margins.frechet_margin(sp.r, self.clip) > self.delta
+
+
+@dataclass(frozen=True)
+class TightCertificate(Rule):
+    """Runner-up aware certificate: largest n with G*_n > delta (ALGORITHMS.md 3.4)."""
+
+    delta: float = 0.0
+    clip: bool = True
+    name: ClassVar[str] = "tight"
+    parameter: ClassVar[str] = "delta"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "delta", domains.DELTA.check(self.delta))
+
+    def accepts(self, xp: Any, sp: Sorted) -> Array:
+        return margins.tight_margin(sp.r, sp.s, self.clip) > self.delta
+
+
+@dataclass(frozen=True)
+class EntropyBound(Rule):
+    """EB-sampler: lowest-entropy positions while sum H - max H <= gamma. [EB]"""
+
+    gamma: float = 0.1
+    name: ClassVar[str] = "entropy"
+    parameter: ClassVar[str] = "gamma"
+    by_entropy: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gamma", domains.GAMMA.check(self.gamma))
+
+    def accepts(self, xp: Any, sp: Sorted) -> Array:
+        return xp.cumulative_sum(sp.H, axis=-1) - sp.H <= self.gamma
+
+
+RULES: dict[str, type[Rule]] = {cls.name: cls for cls in
+                                (Quota, Threshold, Factor, Frechet, TightCertificate,
+                                 EntropyBound)}
+
+
+def make_rule(name: str, value: float | None = None, **options: Any) -> Rule:
+    """A rule by name (``quota``, ``threshold``, ``factor``, ``frechet``, ``tight``,
+    ``entropy``), with its one parameter ``value`` (default if None)."""
+    if name not in RULES:
+        raise ValueError(f"unknown rule {name!r}; known rules: {', '.join(RULES)}")
+    cls = RULES[name]
+    if value is not None:
+        options[cls.parameter] = value
+    return cls(**options)
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What a rule commits. ``n``: (rows,) int64; ``mask``: (rows, m) bool over the
+    original positions; ``order``: (rows, m) positions in the rule's sorted order."""
+
+    n: Array
+    mask: Array
+    order: Array = field(repr=False)
+
+
+def sort_order(profile: Profile, by_entropy: bool = False) -> Array:
+    """Positions of each row in decision order, valid ones first.
+
+    Confidence descending is taken as ``log r`` ascending (the same order in exact
+    arithmetic, finer in floating point); ties go to the lower position (stable sort).
+    """
+    xp = namespace(profile.c)
+    key = profile.H if by_entropy else profile.log_r
+    key = xp.where(profile.valid, key, float("inf"))
+    return xp.argsort(key, axis=-1, stable=True)
+
+
+def commit(rule: Rule, profile: Profile) -> Commit:
+    """Apply ``rule`` to every row of ``profile``.
+
+    n = the largest n in 1..m_valid such that every prefix length up to n passes the
+    rule (the rules' conditions are monotone, so this is the spec's "largest n"),
+    and n = 0 for rows without a valid position.
+
+    >>> from theory.profile import profile_from_confidences
+    >>> p = profile_from_confidences([0.99, 0.95, 0.82, 0.78, 0.74])
+    >>> int(commit(Factor(0.7), p).n[0]), int(commit(Frechet(0.3), p).n[0])
+    (2, 4)
+    """
+    xp = namespace(profile.c)
+    if rule.by_entropy and bool(xp.any(xp.isnan(xp.where(profile.valid, profile.H, 0.0)))):
+        raise ValueError("the entropy-bound rule needs entropies H; this profile has none")
+    order = sort_order(profile, rule.by_entropy)
+    valid = profile.valid
+
+    def gather(x: Array) -> Array:
+        return xp.take_along_axis(x, order, axis=-1)
+
+    ftype = xp.float64 if str(profile.c.dtype).endswith("64") or _has_f64(xp, profile) \
+        else profile.c.dtype
+    sp = Sorted(c=xp.astype(gather(profile.c), ftype), r=xp.astype(gather(profile.r), ftype),
+                s=xp.astype(gather(profile.s), ftype), H=xp.astype(gather(profile.H), ftype))
+    ok = rule.accepts(xp, sp)
+    leading = xp.sum(xp.astype(xp.cumulative_sum(xp.astype(~ok, xp.int64), axis=-1) == 0,
+                               xp.int64), axis=-1)
+    n_valid = xp.sum(xp.astype(valid, xp.int64), axis=-1)
+    n = xp.where(n_valid > 0, xp.clip(leading, 1, None), 0)
+    n = xp.minimum(rule.adjust(xp, n, n_valid, leading), n_valid)
+    rank = xp.argsort(order, axis=-1, stable=True)
+    mask = (rank < n[:, None]) & valid
+    return Commit(n=n, mask=mask, order=order)
+
+
+def _has_f64(xp: Any, profile: Profile) -> bool:
+    """Margins are computed in float64 wherever the device supports it."""
+    try:
+        xp.zeros(1, dtype=xp.float64, device=getattr(profile.c, "device", None))
+        return True
+    except (TypeError, RuntimeError):
+        return False
+
+
+def llada_quota(m0: int, steps: int, t: int) -> int:
+    """LLaDA's per-step quota k_t = floor(m0/T) + [t < m0 mod T]. [LLaDA generate.py]
+
+    >>> [llada_quota(10, 4, t) for t in range(4)]
+    [3, 3, 2, 2]
+    """
+    if steps < 1 or not 0 <= t < steps:
+        raise ValueError(f"need steps >= 1 and 0 <= t < steps, got steps={steps}, t={t}")
+    return m0 // steps + (1 if t < m0 % steps else 0)
