@@ -174,7 +174,7 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
         raise ValueError(f"confidences must lie in [0, 1]; got {cv[(cv < 0) | (cv > 1)][:3]}")
     with np.errstate(divide="ignore"):
         log_r = np.log1p(-cv)
-    r = 1.0 - cv
+    r = np.exp(log_r)
     s_arr = r.copy() if s is None else _companion(s, c.shape, "s")
     s_arr = np.where(valid_arr, s_arr, 0.0)
     if np.isnan(s_arr).any():
