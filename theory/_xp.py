@@ -50,3 +50,15 @@ def to_numpy(x: Array) -> np.ndarray:
 
 def any_true(xp: Any, x: Array) -> bool:
     return bool(xp.any(x))
+
+
+def cpu_torch(x: Array) -> bool:
+    """True for a torch tensor on the CPU (numpy can view it without a copy)."""
+    return array_api_compat.is_torch_array(x) and x.device.type == "cpu"
+
+
+def from_numpy_like(x: np.ndarray, like: Array) -> Array:
+    """``x`` as an array of ``like``'s library (zero copy for CPU torch)."""
+    if array_api_compat.is_torch_array(like):
+        return array_api_compat.array_namespace(like).asarray(np.ascontiguousarray(x))
+    return x

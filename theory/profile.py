@@ -19,6 +19,7 @@ from theory._xp import Array, float_dtype, namespace
 __all__ = ["Profile", "profile_from_logits", "profile_from_probabilities",
            "profile_from_confidences"]
 
+FIELDS = ("tokens", "c", "log_r", "s", "H", "valid")
 _TOL = 1e-9  # slack for float rounding when checking s <= r and rows summing to 1
 
 
