@@ -1,0 +1,231 @@
+"""Slow, obviously correct twins of the closed forms.
+
+- :func:`worst_case_margin`: the exact minimum over all joints with given marginals
+  of p(x*) - max_{z != x*} p(z), by linear programming over the joint table
+  (scipy.optimize.linprog, HiGHS). Twin of :func:`theory.certificates.tight_certificate`,
+  and the only method when sum r > 1.
+- :func:`frechet_bounds_lp`: the Fréchet bounds as two LPs over {0,1}^n.
+- :func:`prefix_margins_reference`: L_n, G_n, G*_n, F_n, B_n in exact rationals.
+- :func:`commit_count_reference`: each commit rule as a per-row Python loop written
+  straight from the table of ALGORITHMS.md section 2 (the baseline of the rule
+  benchmark and the twin of :func:`theory.rules.commit`).
+
+scipy.optimize is imported inside the LP functions, so importing theory stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from theory._xp import to_numpy
+from theory.joint import ExplicitJoint, check_marginals, marginal_modes
+from theory.profile import Profile
+from theory.rules import EntropyBound, Factor, Frechet, Quota, Rule, Threshold, TightCertificate
+
+__all__ = ["WorstCase", "worst_case_margin", "frechet_bounds_lp", "prefix_margins_reference",
+           "commit_count_reference", "commit_counts_reference"]
+
+MAX_CELLS = 4096  # V ** n cells of the joint table (n = 4, V = 8 at most)
+_PRUNE_TOL = 1e-12
+_LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
+@dataclass(frozen=True, eq=False)
+class WorstCase:
+    """The worst joint for the mode x*: ``margin`` = p(x*) - p(``competitor``) in
+    ``joint``, the minimum over all joints with the given marginals; ``lps`` counts
+    the linear programs solved."""
+
+    margin: float
+    joint: ExplicitJoint
+    competitor: tuple[int, ...]
+    x_star: tuple[int, ...]
+    lps: int
+
+
+def _marginal_constraints(n: int, V: int) -> np.ndarray:
+    """A_eq of shape (n V, V^n): row (j, v) sums the cells with x_j = v."""
+    cells = np.indices((V,) * n).reshape(n, -1)  # (n, V^n), lexicographic
+    return (cells[:, None, :] == np.arange(V)[None, :, None]).reshape(n * V, -1).astype(float)
+
+
+def _solve(objective: np.ndarray, A: np.ndarray, b: np.ndarray) -> Any:
+    from scipy.optimize import linprog
+
+    res = linprog(objective, A_eq=A, b_eq=b, bounds=(0, None), method="highs",
+                  options=_LP_OPTIONS)
+    if res.status != 0:
+        raise RuntimeError(f"linear program failed: {res.message}")
+    return res
+
+
+def _joint(x: np.ndarray, shape: tuple[int, ...]) -> ExplicitJoint:
+    x = np.clip(x, 0.0, None)
+    return ExplicitJoint((x / math.fsum(x)).reshape(shape))
+
+
+def worst_case_margin(marginals: Any, method: str = "prune") -> WorstCase:
+    """min over joints p with marginals ``(n, V)`` of p(x*) - max_{z != x*} p(z), exactly.
+
+    The inner max turns the problem into min over competitors z of the LP
+    min_p [p(x*) - p(z)] subject to the n V marginal equalities and p >= 0, one LP of
+    V^n variables per z. ``method="all"`` solves all V^n - 1 of them. ``"prune"``
+    (default, same answer) visits z in increasing order of the valid lower bound
+    max(0, 1 - sum r) - min_{k: z_k != x*_k} p_k(z_k) <= LP(z) and stops once that bound
+    reaches the best value found (within 1e-12); when sum r <= 1 the first LP
+    already attains the optimum. Measured cost (docs/log/theorems.md): n = V = 4,
+    ``"all"``: 255 LPs of 256 variables, about a second; ``"prune"``: a handful.
+
+    Works for any marginals, including sum r > 1 where no closed form is known.
+    Raises ValueError for invalid marginals, V < 2, or more than 4096 cells.
+
+    >>> w = worst_case_margin([[0.75, 0.25], [0.875, 0.125]])
+    >>> round(w.margin, 12), w.competitor
+    (0.375, (1, 0))
+    """
+    if method not in ("prune", "all"):
+        raise ValueError(f"method must be 'prune' or 'all', got {method!r}")
+    P = check_marginals(marginals)
+    n, V = P.shape
+    if V < 2:
+        raise ValueError("need V >= 2 (with V = 1 there is no competitor)")
+    if V ** n > MAX_CELLS:
+        raise ValueError(f"V^n = {V ** n} cells exceed {MAX_CELLS}; keep n and V small")
+    modes = marginal_modes(P)
+    x_star, shape = modes.x_star, (V,) * n
+    A, b = _marginal_constraints(n, V), P.ravel()
+    star = int(np.ravel_multi_index(x_star, shape))
+    lower = max(0.0, 1.0 - math.fsum(modes.r))
+    candidates = []
+    for flat in range(V ** n):
+        z = tuple(int(v) for v in np.unravel_index(flat, shape))
+        if flat != star:
+            diff = [P[k, z[k]] for k in range(n) if z[k] != x_star[k]]
+            candidates.append((lower - min(diff), flat, z))
+    candidates.sort()
+    best, lps = math.inf, 0
+    for bound, flat, z in candidates:
+        if method == "prune" and bound >= best - _PRUNE_TOL:
+            break
+        objective = np.zeros(V ** n)
+        objective[star], objective[flat] = 1.0, -1.0
+        res = _solve(objective, A, b)
+        lps += 1
+        if res.fun < best:
+            best, x, competitor = float(res.fun), res.x, z
+    return WorstCase(margin=best, joint=_joint(x, shape), competitor=competitor,
+                     x_star=x_star, lps=lps)
+
+
+def frechet_bounds_lp(a: Sequence[float]) -> tuple[float, float]:
+    """(min, max) of P(all events) over joints on {0,1}^n with P(X_j = 1) = a_j, by LP.
+
+    >>> tuple(round(v, 12) for v in frechet_bounds_lp([0.75, 0.5]))
+    (0.25, 0.5)
+    """
+    a = [float(v) for v in a]
+    if not a or len(a) > 12 or any(not 0.0 <= v <= 1.0 for v in a):
+        raise ValueError("need 1 to 12 event probabilities in [0, 1]")
+    n = len(a)
+    A = _marginal_constraints(n, 2)
+    b = np.array([[1.0 - v, v] for v in a]).ravel()
+    objective = np.zeros(2 ** n)
+    objective[-1] = 1.0  # the cell (1, ..., 1)
+    return float(_solve(objective, A, b).fun), float(-_solve(-objective, A, b).fun)
+
+
+def prefix_margins_reference(r_sorted: Sequence[float],
+                             s_sorted: Sequence[float]) -> dict[str, list[Fraction]]:
+    """Exact per-prefix L_n (clipped), G_n, G*_n, F_n, B_n and the spread bonus, by a loop
+    in rationals over r sorted ascending (and s in the same order)."""
+    out: dict[str, list[Fraction]] = {k: [] for k in ("L", "G", "G_star", "F", "B", "spread")}
+    total, s_max = Fraction(0), Fraction(0)
+    for n, (r_n, s_n) in enumerate(zip(r_sorted, s_sorted, strict=True), start=1):
+        r, s = Fraction(float(r_n)), Fraction(float(s_n))
+        total += r
+        s_max = max(s_max, s)
+        L = max(Fraction(0), 1 - total)
+        out["L"].append(L)
+        out["G"].append(L - r)
+        out["G_star"].append(L - s_max)
+        out["F"].append(1 - (n + 1) * r)
+        out["B"].append(n * r - total)
+        out["spread"].append(r - s_max)
+    return out
+
+
+def commit_count_reference(rule: Rule, c: Sequence[float], s: Sequence[float] | None = None,
+                           H: Sequence[float] | None = None,
+                           r: Sequence[float] | None = None) -> int:
+    """How many positions ``rule`` commits in one row, by a plain Python loop.
+
+    ``c``, ``s``, ``H``, ``r`` hold the row's valid positions in position order
+    (``r`` defaults to 1 - c, ``s`` to r). Positions are ranked by confidence
+    (r ascending, ties by position; the entropy rule: H ascending), and n is the
+    largest n in 1..m whose condition from ALGORITHMS.md section 2 holds (1 if none),
+    0 for an empty row. Arithmetic is float64 in the same order as the batched code.
+
+    >>> commit_count_reference(Frechet(0.3), [0.99, 0.95, 0.82, 0.78, 0.74])
+    4
+    """
+    m = len(c)
+    if m == 0:
+        return 0
+    c = [float(v) for v in c]
+    r = [1.0 - v for v in c] if r is None else [float(v) for v in r]
+    s = list(r) if s is None else [float(v) for v in s]
+    if isinstance(rule, EntropyBound):
+        if H is None or any(math.isnan(float(h)) for h in H):
+            raise ValueError("the entropy-bound rule needs entropies H")
+        order = sorted(range(m), key=lambda i: (float(H[i]), i))
+    else:
+        order = sorted(range(m), key=lambda i: (r[i], i))
+    passing = [n for n in range(1, m + 1) if _passes(rule, order[:n], c, r, s, H)]
+    n = max(passing, default=1)
+    if isinstance(rule, Factor) and rule.fastdllm_quirks and passing == list(range(1, m)):
+        n = m  # quirk: only the last rank fails, the reference code commits everything
+    return n
+
+
+def _passes(rule: Rule, prefix: list[int], c: list[float], r: list[float], s: list[float],
+            H: Sequence[float] | None) -> bool:
+    n, last = len(prefix), prefix[-1]
+    if isinstance(rule, Quota):
+        return n <= rule.k
+    if isinstance(rule, Threshold):
+        return c[last] >= rule.tau
+    if isinstance(rule, Factor):
+        if rule.fastdllm_quirks:
+            return c[last] >= 1.0 - rule.f / (n + 1.0)
+        return (n + 1.0) * r[last] < rule.f
+    if isinstance(rule, (Frechet, TightCertificate)):
+        total = 0.0
+        for i in prefix:
+            total += r[i]
+        L = max(0.0, 1.0 - total) if rule.clip else 1.0 - total
+        U = r[last] if isinstance(rule, Frechet) else max(s[i] for i in prefix)
+        return L - U > rule.delta
+    if isinstance(rule, EntropyBound):
+        if H is None:
+            raise ValueError("the entropy-bound rule needs entropies H")
+        total = 0.0
+        for i in prefix:
+            total += float(H[i])
+        return total - max(float(H[i]) for i in prefix) <= rule.gamma
+    raise ValueError(f"no reference implementation for rule {rule!r}")
+
+
+def commit_counts_reference(rule: Rule, profile: Profile) -> np.ndarray:
+    """:func:`commit_count_reference` on every row of ``profile``: shape ``(rows,)`` int64."""
+    c, r, s, H = (to_numpy(x).astype(np.float64) for x in
+                  (profile.c, profile.r, profile.s, profile.H))
+    valid = to_numpy(profile.valid).astype(bool)
+    return np.array([commit_count_reference(rule, c[i][valid[i]], s[i][valid[i]],
+                                            H[i][valid[i]], r[i][valid[i]])
+                     for i in range(c.shape[0])], dtype=np.int64)
