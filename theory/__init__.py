@@ -9,6 +9,7 @@ and a doctest, and tests/theory/test_docs.py holds them to that.
 """
 
 from theory.bruteforce import (
+    CouplingLP,
     WorstCase,
     commit_count_reference,
     commit_counts_reference,
@@ -40,6 +41,7 @@ from theory.fastdllm import (
     theorem1_counterexample,
 )
 from theory.frechet import (
+    disjoint_binary_failures,
     disjoint_failure_coupling,
     extremal_coupling,
     frechet_bounds,
@@ -99,8 +101,8 @@ __all__ = [
     "kl_divergence",
     # theorems (THEOREMS) and their checkers
     "THEOREMS",
-    "frechet_bounds", "disjoint_failure_coupling", "nested_coupling", "extremal_coupling",
-    "nested_failure_coupling",
+    "frechet_bounds", "disjoint_failure_coupling", "disjoint_binary_failures", "nested_coupling",
+    "extremal_coupling", "nested_failure_coupling",
     "Theorem1Bounds", "fastdllm_theorem1", "check_fastdllm_theorem1", "theorem1_counterexample",
     "fastdllm_tv_bound", "fastdllm_kl_bound", "binary_entropy",
     "frechet_certificate", "check_frechet_certificate", "equal_confidence_margin",
@@ -109,6 +111,6 @@ __all__ = [
     "tight_extremal_coupling", "check_tight_certificate", "certificate_spread_bonus",
     "entropy_bound", "check_entropy_bound",
     # brute-force twins
-    "WorstCase", "worst_case_margin", "frechet_bounds_lp", "prefix_margins_reference",
+    "WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp", "prefix_margins_reference",
     "commit_count_reference", "commit_counts_reference",
 ]

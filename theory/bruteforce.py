@@ -15,6 +15,7 @@ scipy.optimize is imported inside the LP functions, so importing theory stays ch
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ from theory.joint import ExplicitJoint, check_marginals, marginal_modes
 from theory.profile import Profile
 from theory.rules import EntropyBound, Factor, Frechet, Quota, Rule, Threshold, TightCertificate
 
-__all__ = ["WorstCase", "worst_case_margin", "frechet_bounds_lp", "prefix_margins_reference",
-           "commit_count_reference", "commit_counts_reference"]
+__all__ = ["WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp",
+           "prefix_margins_reference", "commit_count_reference", "commit_counts_reference"]
 
 MAX_CELLS = 4096  # V ** n cells of the joint table (n = 4, V = 8 at most)
 _PRUNE_TOL = 1e-12
@@ -49,12 +50,6 @@ class WorstCase:
     lps: int
 
 
-def _marginal_constraints(n: int, V: int) -> np.ndarray:
-    """A_eq of shape (n V, V^n): row (j, v) sums the cells with x_j = v."""
-    cells = np.indices((V,) * n).reshape(n, -1)  # (n, V^n), lexicographic
-    return (cells[:, None, :] == np.arange(V)[None, :, None]).reshape(n * V, -1).astype(float)
-
-
 def _solve(objective: np.ndarray, A: np.ndarray, b: np.ndarray) -> Any:
     from scipy.optimize import linprog
 
@@ -65,22 +60,64 @@ def _solve(objective: np.ndarray, A: np.ndarray, b: np.ndarray) -> Any:
     return res
 
 
-def _joint(x: np.ndarray, shape: tuple[int, ...]) -> ExplicitJoint:
-    x = np.clip(x, 0.0, None)
-    return ExplicitJoint((x / math.fsum(x)).reshape(shape))
+class CouplingLP:
+    """The coupling polytope of marginals P ``(n, V)`` as linear-program data.
+
+    Variables are the cells of the product of the supports {v: P[j, v] > 0}
+    (every coupling is 0 outside it), lexicographic. Constraints: total mass 1 and,
+    per position, the marginal mass of every support token but the last (implied),
+    so ``A`` has full row rank; with the redundant rows, HiGHS called problems with
+    masses near 1e-10 infeasible. Solutions satisfy the marginals to about 1e-10
+    (HiGHS feasibility tolerance).
+    """
+
+    def __init__(self, marginals: Any) -> None:
+        self.P = check_marginals(marginals)
+        n, V = self.P.shape
+        if V ** n > MAX_CELLS:
+            raise ValueError(f"V^n = {V ** n} cells exceed {MAX_CELLS}; keep n and V small")
+        supports = [np.flatnonzero(row > 0) for row in self.P]
+        self.cells = np.array(list(itertools.product(*supports)), dtype=np.int64)
+        rows, b = [np.ones(len(self.cells))], [1.0]
+        for j in range(n):
+            for v in supports[j][:-1]:
+                rows.append((self.cells[:, j] == v).astype(float))
+                b.append(float(self.P[j, v]))
+        self.A, self.b = np.array(rows), np.array(b)
+        self.index = {tuple(int(v) for v in x): i for i, x in enumerate(self.cells)}
+
+    def solve(self, objective: dict[tuple[int, ...], float]) -> Any:
+        """Minimise sum weight * p(cell) over couplings (scipy OptimizeResult)."""
+        c = np.zeros(len(self.cells))
+        for x, weight in objective.items():
+            if x in self.index:
+                c[self.index[x]] += weight
+        return _solve(c, self.A, self.b)
+
+    def vertex(self, objective: np.ndarray) -> ExplicitJoint:
+        """The optimal coupling for a weight per support cell (a vertex of the polytope)."""
+        return self.joint(_solve(np.asarray(objective, dtype=float), self.A, self.b).x)
+
+    def joint(self, x: np.ndarray) -> ExplicitJoint:
+        """The full table ``(V,) * n`` of an LP solution (round-off below 0 clipped)."""
+        table = np.zeros((self.P.shape[1],) * self.P.shape[0])
+        table[tuple(self.cells.T)] = np.clip(x, 0.0, None)
+        return ExplicitJoint(table / math.fsum(table.ravel()))
 
 
 def worst_case_margin(marginals: Any, method: str = "prune") -> WorstCase:
     """min over joints p with marginals ``(n, V)`` of p(x*) - max_{z != x*} p(z), exactly.
 
     The inner max turns the problem into min over competitors z of the LP
-    min_p [p(x*) - p(z)] subject to the n V marginal equalities and p >= 0, one LP of
-    V^n variables per z. ``method="all"`` solves all V^n - 1 of them. ``"prune"``
-    (default, same answer) visits z in increasing order of the valid lower bound
-    max(0, 1 - sum r) - min_{k: z_k != x*_k} p_k(z_k) <= LP(z) and stops once that bound
-    reaches the best value found (within 1e-12); when sum r <= 1 the first LP
-    already attains the optimum. Measured cost (docs/log/theorems.md): n = V = 4,
-    ``"all"``: 255 LPs of 256 variables, about a second; ``"prune"``: a handful.
+    min_p [p(x*) - p(z)] over the coupling polytope (:class:`CouplingLP`: one
+    variable per cell of the product of the supports, at most V^n). ``method="all"``
+    solves all V^n - 1 of them. ``"prune"`` (default, same answer) visits z in
+    increasing order of the valid lower bound
+    max(0, 1 - sum r) - min_{k: z_k != x*_k} p_k(z_k) <= LP(z) and stops once that
+    bound reaches the best value found (within 1e-12); when sum r <= 1 the first LP
+    already attains the optimum. Cost, measured in docs/log/theorems.md: n = V = 4,
+    ``"all"`` solves 255 LPs of 256 variables (about a second), ``"prune"`` a few.
+    Accuracy: about 1e-10 (HiGHS tolerances).
 
     Works for any marginals, including sum r > 1 where no closed form is known.
     Raises ValueError for invalid marginals, V < 2, or more than 4096 cells.
@@ -91,35 +128,29 @@ def worst_case_margin(marginals: Any, method: str = "prune") -> WorstCase:
     """
     if method not in ("prune", "all"):
         raise ValueError(f"method must be 'prune' or 'all', got {method!r}")
-    P = check_marginals(marginals)
+    lp = CouplingLP(marginals)
+    P = lp.P
     n, V = P.shape
     if V < 2:
         raise ValueError("need V >= 2 (with V = 1 there is no competitor)")
-    if V ** n > MAX_CELLS:
-        raise ValueError(f"V^n = {V ** n} cells exceed {MAX_CELLS}; keep n and V small")
     modes = marginal_modes(P)
-    x_star, shape = modes.x_star, (V,) * n
-    A, b = _marginal_constraints(n, V), P.ravel()
-    star = int(np.ravel_multi_index(x_star, shape))
+    x_star = modes.x_star
     lower = max(0.0, 1.0 - math.fsum(modes.r))
     candidates = []
-    for flat in range(V ** n):
-        z = tuple(int(v) for v in np.unravel_index(flat, shape))
-        if flat != star:
+    for z in itertools.product(range(V), repeat=n):
+        if z != x_star:
             diff = [P[k, z[k]] for k in range(n) if z[k] != x_star[k]]
-            candidates.append((lower - min(diff), flat, z))
+            candidates.append((lower - min(diff), z))
     candidates.sort()
     best, lps = math.inf, 0
-    for bound, flat, z in candidates:
+    for bound, z in candidates:
         if method == "prune" and bound >= best - _PRUNE_TOL:
             break
-        objective = np.zeros(V ** n)
-        objective[star], objective[flat] = 1.0, -1.0
-        res = _solve(objective, A, b)
+        res = lp.solve({x_star: 1.0, z: -1.0})
         lps += 1
         if res.fun < best:
             best, x, competitor = float(res.fun), res.x, z
-    return WorstCase(margin=best, joint=_joint(x, shape), competitor=competitor,
+    return WorstCase(margin=best, joint=lp.joint(x), competitor=competitor,
                      x_star=x_star, lps=lps)
 
 
@@ -132,12 +163,10 @@ def frechet_bounds_lp(a: Sequence[float]) -> tuple[float, float]:
     a = [float(v) for v in a]
     if not a or len(a) > 12 or any(not 0.0 <= v <= 1.0 for v in a):
         raise ValueError("need 1 to 12 event probabilities in [0, 1]")
-    n = len(a)
-    A = _marginal_constraints(n, 2)
-    b = np.array([[1.0 - v, v] for v in a]).ravel()
-    objective = np.zeros(2 ** n)
-    objective[-1] = 1.0  # the cell (1, ..., 1)
-    return float(_solve(objective, A, b).fun), float(-_solve(-objective, A, b).fun)
+    lp = CouplingLP([[1.0 - v, v] for v in a])
+    everything = (1,) * len(a)
+    low, high = lp.solve({everything: 1.0}), lp.solve({everything: -1.0})
+    return float(low.fun), float(-high.fun)
 
 
 def prefix_margins_reference(r_sorted: Sequence[float],

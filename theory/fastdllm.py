@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from theory.frechet import disjoint_failure_coupling
+from theory.frechet import disjoint_binary_failures
 from theory.joint import ExplicitJoint
 
 __all__ = ["Theorem1Bounds", "fastdllm_theorem1", "check_fastdllm_theorem1",
@@ -68,8 +69,9 @@ def fastdllm_theorem1(c: Any, eps: float) -> Theorem1Bounds:
     """
     c = np.asarray(c, dtype=np.float64).ravel()
     eps = _check_eps(int(c.size), eps)
-    if np.isnan(c).any() or (c > 1).any():
+    if np.isnan(c).any() or (c > 1.0 + 1e-12).any():
         raise ValueError("confidences must be numbers in [0, 1]")
+    c = np.minimum(c, 1.0)  # round-off of marginals summed from a joint table
     bad = np.flatnonzero(c <= 1.0 - eps)
     if bad.size:
         j = int(bad[0])
@@ -117,7 +119,7 @@ def theorem1_counterexample(n: int, eps: float) -> ExplicitJoint:
         raise ValueError(f"need n >= 2 (for n = 1 the interval (1/2, 1/2) is empty), got {n}")
     if not 1.0 / (n + 1) < eps < 0.5:
         raise ValueError(f"eps = {eps!r} must lie in (1/(n+1), 1/2) = ({1 / (n + 1)!r}, 0.5)")
-    return disjoint_failure_coupling([1.0 - eps] * n)
+    return disjoint_binary_failures([Fraction(eps)] * n)  # exact eps: no rounding of 1 - eps
 
 
 def binary_entropy(eps: float) -> float:

@@ -24,7 +24,8 @@ import numpy as np
 from theory import domains
 from theory.joint import ExplicitJoint, check_marginals
 
-__all__ = ["frechet_bounds", "disjoint_failure_coupling", "nested_coupling",
+__all__ = ["frechet_bounds", "disjoint_failure_coupling", "disjoint_binary_failures",
+           "nested_coupling",
            "extremal_coupling", "nested_failure_coupling"]
 
 MAX_BINARY_N = 16  # {0,1}^n tables are enumerated: keep n small
@@ -108,13 +109,21 @@ def disjoint_failure_coupling(a: Any) -> ExplicitJoint:
     >>> joint.prob((1, 1)), joint.prob((0, 0))
     (0.25, 0.0)
     """
-    p = _probabilities(a)
-    masses = _binary_masses(p)
+    return disjoint_binary_failures([1 - Fraction(v) for v in _probabilities(a)])
+
+
+def disjoint_binary_failures(failure: Sequence[Fraction]) -> ExplicitJoint:
+    """:func:`disjoint_failure_coupling` from exact failure probabilities P(X_j = 0)."""
+    if len(failure) > MAX_BINARY_N:
+        raise ValueError(f"n = {len(failure)} events give a table of 2^n cells; keep n <= "
+                         f"{MAX_BINARY_N}")
+    if any(not 0 <= f <= 1 for f in failure):
+        raise ValueError("failure probabilities must lie in [0, 1]")
     starts, total = [], Fraction(0)
-    for m in masses:
+    for f in failure:
         starts.append(total % 1)
-        total += m[0]
-    return _arc_coupling(masses, [1] * len(p), starts)
+        total += f
+    return _arc_coupling([[f, 1 - f] for f in failure], [1] * len(failure), starts)
 
 
 def nested_coupling(a: Any) -> ExplicitJoint:

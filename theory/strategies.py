@@ -22,6 +22,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from theory import domains
+from theory.bruteforce import CouplingLP
 from theory.frechet import extremal_coupling, nested_failure_coupling
 from theory.joint import ExplicitJoint, check_marginals
 from theory.profile import Profile, profile_from_confidences
@@ -149,14 +150,6 @@ def explicit_joints(draw: Any, n: int | st.SearchStrategy[int],
     return ExplicitJoint((w / math.fsum(w)).reshape((V_,) * n_))
 
 
-def _lp_vertex(P: np.ndarray, objective: np.ndarray) -> ExplicitJoint:
-    from theory.bruteforce import _marginal_constraints, _solve
-
-    n, V = P.shape
-    x = np.clip(_solve(objective, _marginal_constraints(n, V), P.ravel()).x, 0.0, None)
-    return ExplicitJoint((x / math.fsum(x)).reshape((V,) * n))
-
-
 @st.composite
 def couplings(draw: Any, marginals: Any) -> ExplicitJoint:
     """Random joints whose marginals are ``marginals`` ``(n, V)`` (within 1e-9): mixtures
@@ -165,9 +158,10 @@ def couplings(draw: Any, marginals: Any) -> ExplicitJoint:
     P = check_marginals(marginals)
     parts = [ExplicitJoint.product_of_marginals(P), extremal_coupling(P),
              nested_failure_coupling(P)]
-    objective = np.array(draw(st.lists(st.floats(-1.0, 1.0), min_size=P.shape[1] ** P.shape[0],
-                                       max_size=P.shape[1] ** P.shape[0])))
-    parts.append(_lp_vertex(P, objective))
+    lp = CouplingLP(P)
+    size = len(lp.cells)
+    parts.append(lp.vertex(np.array(draw(st.lists(st.floats(-1.0, 1.0), min_size=size,
+                                                   max_size=size)))))
     weights = np.array(draw(st.lists(_unit, min_size=len(parts), max_size=len(parts))))
     if weights.sum() == 0:
         weights[draw(st.integers(0, len(parts) - 1))] = 1.0
