@@ -122,7 +122,8 @@ def heterogeneity_decomposition(c: Any) -> tuple[float, float, float]:
     .. math:: G_n = \\underbrace{(n+1) c_{(n)} - n}_{F_n}
               + \\underbrace{\\sum_{j<n} (c_{(j)} - c_{(n)})}_{B_n \\ge 0}
 
-    G_n here is unclipped (1 - sum r - r_(n)); B_n = 0 iff the profile is flat.
+    Hypotheses: c_j in [0, 1] (any order; sorted descending here). G_n here is
+    unclipped (1 - sum r - r_(n)); B_n = 0 iff the profile is flat.
 
     Reference: [FastdLLM++] Prop 4.3 (heterogeneity bonus).
 
