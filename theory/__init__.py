@@ -10,11 +10,13 @@ and a doctest, and tests/theory/test_docs.py holds them to that.
 
 from theory.bruteforce import (
     CouplingLP,
+    TightSurvey,
     WorstCase,
     commit_count_reference,
     commit_counts_reference,
     frechet_bounds_lp,
     prefix_margins_reference,
+    tight_certificate_survey,
     worst_case_margin,
 )
 from theory.certificates import (
@@ -112,5 +114,5 @@ __all__ = [
     "entropy_bound", "check_entropy_bound",
     # brute-force twins
     "WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp", "prefix_margins_reference",
-    "commit_count_reference", "commit_counts_reference",
+    "commit_count_reference", "commit_counts_reference", "TightSurvey", "tight_certificate_survey",
 ]

@@ -16,6 +16,7 @@ from theory import (
     marginal_modes,
     prefix_margins_reference,
     spread_bonus,
+    tight_certificate_survey,
     tight_margin,
     worst_case_margin,
 )
@@ -103,3 +104,11 @@ def test_batched_margins_agree_with_the_exact_prefix_loop(pairs):
                           ("B", heterogeneity_bonus(R)), ("spread", spread_bonus(R, S))]:
         exact = np.array([float(v) for v in ref[name]])
         assert np.abs(batched[0] - exact).max() < 1e-12, name
+
+
+def test_tight_certificate_survey_agrees_with_the_lp():
+    survey = tight_certificate_survey(40, seed=3)
+    assert survey.within_budget + survey.above_budget == 40
+    assert survey.within_budget > 0 and survey.above_budget > 0
+    assert survey.max_abs_error < 1e-9
+    assert survey.lps_pruned <= survey.lps_all
