@@ -137,3 +137,15 @@ def test_bounds_reject_bad_sizes():
         fastdllm_kl_bound(2, 0.1, 1)
     with pytest.raises(ValueError, match="n >= 1|at least one"):
         fastdllm_tv_bound(0, 0.1)
+
+
+@pytest.mark.parametrize("n, V", [(2, 2), (3, 3), (4, 2)])
+def test_kl_bound_is_approached_by_copies_of_one_position(n, V):
+    """Equal marginals with uniform residual mass, nested failures: X_1 = ... = X_n, so
+    KL = (n-1) H(X_1) -> (n-1)(H_b(eps) + eps ln(V-1)) as r -> eps = 1/(n+1)."""
+    eps = 1.0 / (n + 1)
+    r = eps * (1.0 - 1e-9)
+    p = np.tile(np.r_[1.0 - r, np.full(V - 1, r / (V - 1))], (n, 1))
+    joint = nested_failure_coupling(p)
+    kl = kl_divergence(joint, ExplicitJoint.product_of_marginals(p))
+    assert 1.0 - 1e-8 < kl / fastdllm_kl_bound(n, eps, V) < 1.0
