@@ -156,7 +156,8 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
     Tokens are unknown and set to -1.
 
     Raises ValueError for shapes that disagree, NaN, c outside [0, 1], s outside
-    [0, r] or c < s, negative H, and rows with no valid position.
+    [0, r] or c < s, and negative H. A row with no valid position is allowed (a
+    finished sequence: every rule commits 0 there).
     """
     c = np.asarray(c, dtype=np.float64)
     if c.ndim == 1:
