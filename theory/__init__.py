@@ -55,6 +55,7 @@ from theory.joint import (
     Modes,
     check_marginals,
     kl_divergence,
+    kl_to_product,
     marginal_modes,
     total_variation,
 )
@@ -100,7 +101,7 @@ __all__ = [
     "heterogeneity_bonus", "spread_bonus",
     # explicit joints
     "ExplicitJoint", "Modes", "check_marginals", "marginal_modes", "total_variation",
-    "kl_divergence",
+    "kl_divergence", "kl_to_product",
     # theorems (THEOREMS) and their checkers
     "THEOREMS",
     "frechet_bounds", "disjoint_failure_coupling", "disjoint_binary_failures", "nested_coupling",

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["ExplicitJoint", "Modes", "check_marginals", "marginal_modes", "total_variation",
-           "kl_divergence", "entropy"]
+           "kl_divergence", "kl_to_product", "entropy"]
 
 SUM_TOL = 1e-12  # a joint table must sum to 1 within this
 MARGINAL_TOL = 1e-9  # a marginal row must sum to 1 within this
@@ -194,6 +194,17 @@ def kl_divergence(p: ExplicitJoint, q: ExplicitJoint) -> float:
     if (b[on] == 0).any():
         return math.inf
     return math.fsum(a[on] * np.log(a[on] / b[on]))
+
+
+def kl_to_product(p: ExplicitJoint) -> float:
+    """KL(p || prod_j p_j) = sum_x p(x) [log p(x) - sum_j log p_j(x_j)] in nats, in log
+    space (the product table itself can underflow where p does not)."""
+    logs = [np.log(p.marginal(j), where=p.marginal(j) > 0, out=np.zeros(p.shape[j]))
+            for j in range(p.n)]
+    cells = np.nonzero(p.table)
+    log_q = np.sum([logs[j][cells[j]] for j in range(p.n)], axis=0)
+    mass = p.table[cells]
+    return math.fsum(mass * (np.log(mass) - log_q))
 
 
 def _same_shape(p: ExplicitJoint, q: ExplicitJoint) -> None:

@@ -12,6 +12,7 @@ from theory import (
     ExplicitJoint,
     check_marginals,
     kl_divergence,
+    kl_to_product,
     marginal_modes,
     total_variation,
 )
@@ -50,8 +51,17 @@ def test_product_of_marginals_has_zero_total_correlation(p):
 
 @given(explicit_joints(**sizes))
 def test_total_correlation_is_the_kl_to_the_product_of_marginals(joint):
+    assert math.isclose(joint.total_correlation(), kl_to_product(joint), abs_tol=1e-12)
     q = ExplicitJoint.product_of_marginals(list(joint.marginal(j) for j in range(joint.n)))
-    assert math.isclose(joint.total_correlation(), kl_divergence(joint, q), abs_tol=1e-12)
+    direct = kl_divergence(joint, q)
+    assert direct == math.inf or math.isclose(direct, kl_to_product(joint), abs_tol=1e-12)
+
+
+def test_kl_to_product_survives_underflow_of_the_product_table():
+    tiny = 1e-200
+    joint = ExplicitJoint.from_dict({(0, 0): 1.0 - tiny, (1, 1): tiny})
+    assert kl_divergence(joint, ExplicitJoint.product_of_marginals(joint.marginals)) == math.inf
+    assert kl_to_product(joint) == pytest.approx(joint.total_correlation(), abs=1e-15)
 
 
 @given(explicit_joints(**sizes))
