@@ -1,42 +1,119 @@
 """paradec.theory: commit rules and the theorems behind them, as checkable functions.
 
 Needs only numpy, scipy and sympy (hypothesis for the exported strategies); never
-imports torch, but every rule runs on torch tensors handed to it.
+imports torch, but every rule runs on torch tensors handed to it. Two modules are
+not imported here because they import heavier packages: :mod:`theory.strategies`
+(hypothesis strategies for property tests) and :mod:`theory.proofs` (sympy proofs).
+:data:`THEOREMS` lists the theorem functions; each states its math, its reference
+and a doctest, and tests/theory/test_docs.py holds them to that.
 """
 
+from theory.bruteforce import (
+    CouplingLP,
+    TightSurvey,
+    WorstCase,
+    commit_count_reference,
+    commit_counts_reference,
+    frechet_bounds_lp,
+    prefix_margins_reference,
+    tight_certificate_survey,
+    worst_case_margin,
+)
+from theory.certificates import (
+    certificate_spread_bonus,
+    check_frechet_certificate,
+    check_frechet_equals_factor,
+    check_heterogeneity_decomposition,
+    check_tight_certificate,
+    equal_confidence_margin,
+    factor_implies_frechet,
+    frechet_certificate,
+    heterogeneity_decomposition,
+    tight_certificate,
+    tight_extremal_coupling,
+)
+from theory.entropy import check_entropy_bound, entropy_bound
+from theory.fastdllm import (
+    Theorem1Bounds,
+    binary_entropy,
+    check_fastdllm_theorem1,
+    fastdllm_kl_bound,
+    fastdllm_theorem1,
+    fastdllm_tv_bound,
+    theorem1_counterexample,
+)
+from theory.frechet import (
+    disjoint_binary_failures,
+    disjoint_failure_coupling,
+    extremal_coupling,
+    frechet_bounds,
+    nested_coupling,
+    nested_failure_coupling,
+)
+from theory.joint import (
+    ExplicitJoint,
+    Modes,
+    check_marginals,
+    kl_divergence,
+    kl_to_product,
+    marginal_modes,
+    total_variation,
+)
 from theory.margins import (
-                            factor_core,
-                            frechet_margin,
-                            heterogeneity_bonus,
-                            joint_lower_bound,
-                            spread_bonus,
-                            tight_margin,
+    factor_core,
+    frechet_margin,
+    heterogeneity_bonus,
+    joint_lower_bound,
+    spread_bonus,
+    tight_margin,
 )
 from theory.profile import (
-                            Profile,
-                            profile_from_confidences,
-                            profile_from_logits,
-                            profile_from_probabilities,
+    Profile,
+    profile_from_confidences,
+    profile_from_logits,
+    profile_from_probabilities,
 )
 from theory.rules import (
-                            RULES,
-                            Commit,
-                            EntropyBound,
-                            Factor,
-                            Frechet,
-                            Quota,
-                            Rule,
-                            Threshold,
-                            TightCertificate,
-                            commit,
-                            llada_quota,
-                            make_rule,
+    RULES,
+    Commit,
+    EntropyBound,
+    Factor,
+    Frechet,
+    Quota,
+    Rule,
+    Threshold,
+    TightCertificate,
+    commit,
+    llada_quota,
+    make_rule,
 )
 
+THEOREMS = (frechet_bounds, fastdllm_theorem1, fastdllm_tv_bound, fastdllm_kl_bound,
+            frechet_certificate, equal_confidence_margin, heterogeneity_decomposition,
+            factor_implies_frechet, tight_certificate, certificate_spread_bonus, entropy_bound)
+
 __all__ = [
+    # profiles and rules
     "Profile", "profile_from_logits", "profile_from_probabilities", "profile_from_confidences",
     "Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate", "EntropyBound",
     "Commit", "commit", "RULES", "make_rule", "llada_quota",
     "joint_lower_bound", "frechet_margin", "tight_margin", "factor_core",
     "heterogeneity_bonus", "spread_bonus",
+    # explicit joints
+    "ExplicitJoint", "Modes", "check_marginals", "marginal_modes", "total_variation",
+    "kl_divergence", "kl_to_product",
+    # theorems (THEOREMS) and their checkers
+    "THEOREMS",
+    "frechet_bounds", "disjoint_failure_coupling", "disjoint_binary_failures", "nested_coupling",
+    "extremal_coupling", "nested_failure_coupling",
+    "Theorem1Bounds", "fastdllm_theorem1", "check_fastdllm_theorem1", "theorem1_counterexample",
+    "fastdllm_tv_bound", "fastdllm_kl_bound", "binary_entropy",
+    "frechet_certificate", "check_frechet_certificate", "equal_confidence_margin",
+    "check_frechet_equals_factor", "heterogeneity_decomposition",
+    "check_heterogeneity_decomposition", "factor_implies_frechet", "tight_certificate",
+    "tight_extremal_coupling", "check_tight_certificate", "certificate_spread_bonus",
+    "entropy_bound", "check_entropy_bound",
+    # brute-force twins
+    "WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp", "prefix_margins_reference",
+    "commit_count_reference", "commit_counts_reference", "TightSurvey", "tight_certificate_survey",
 ]

@@ -111,11 +111,12 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     vocab = xp.arange(V, device=getattr(z, "device", None))
     is_top = vocab == tokens[..., None]
     z_rest = xp.where(is_top, -float("inf"), z)
-    log_r = xp.log(xp.sum(xp.exp(z_rest), axis=-1)) - lse
+    with np.errstate(divide="ignore"):  # c = 1 exactly: r = 0, log r = -inf (no warning)
+        log_r = xp.log(xp.sum(xp.exp(z_rest), axis=-1)) - lse
     s = xp.exp(xp.max(z_rest, axis=-1) - lse) if V > 1 else xp.zeros_like(lse)
     logp = z - lse[..., None]
     p = xp.exp(logp)
-    H = -xp.sum(xp.where(p > 0, p * logp, xp.zeros_like(p)), axis=-1)
+    H = -xp.sum(p * xp.where(p > 0, logp, xp.zeros_like(p)), axis=-1)  # 0 log 0 = 0
     c = xp.exp(-lse)
     return Profile(tokens=xp.astype(tokens, xp.int64), c=c, log_r=log_r, s=s, H=H,
                    valid=_default_valid(xp, c, valid))
@@ -156,7 +157,8 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
     Tokens are unknown and set to -1.
 
     Raises ValueError for shapes that disagree, NaN, c outside [0, 1], s outside
-    [0, r] or c < s, negative H, and rows with no valid position.
+    [0, r] or c < s, and negative H. A row with no valid position is allowed (a
+    finished sequence: every rule commits 0 there).
     """
     c = np.asarray(c, dtype=np.float64)
     if c.ndim == 1:
