@@ -62,3 +62,12 @@ def from_numpy_like(x: np.ndarray, like: Array) -> Array:
     if array_api_compat.is_torch_array(like):
         return array_api_compat.array_namespace(like).asarray(np.ascontiguousarray(x))
     return x
+
+
+def supports_float64(xp: Any, like: Array) -> bool:
+    """Whether ``like``'s device can hold float64 (Apple's MPS cannot)."""
+    try:
+        xp.zeros(1, dtype=xp.float64, device=getattr(like, "device", None))
+        return True
+    except (TypeError, RuntimeError):
+        return False

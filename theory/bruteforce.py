@@ -253,8 +253,8 @@ def _passes(rule: Rule, prefix: list[int], c: list[float], r: list[float], s: li
 
 def commit_counts_reference(rule: Rule, profile: Profile) -> np.ndarray:
     """:func:`commit_count_reference` on every row of ``profile``: shape ``(rows,)`` int64."""
-    c, r, s, H = (to_numpy(x).astype(np.float64) for x in
-                  (profile.c, profile.r, profile.s, profile.H))
+    c, s, H = (to_numpy(x).astype(np.float64) for x in (profile.c, profile.s, profile.H))
+    r = np.exp(to_numpy(profile.log_r).astype(np.float64))  # as commit() reads r
     valid = to_numpy(profile.valid).astype(bool)
     return np.array([commit_count_reference(rule, c[i][valid[i]], s[i][valid[i]],
                                             H[i][valid[i]], r[i][valid[i]])

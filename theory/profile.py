@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from theory._xp import Array, float_dtype, namespace
+from theory._xp import Array, float_dtype, namespace, supports_float64
 
 __all__ = ["Profile", "profile_from_logits", "profile_from_probabilities",
            "profile_from_confidences"]
@@ -86,13 +86,16 @@ def _default_valid(xp: Any, like: Array, valid: Array | None) -> Array:
 
 
 def profile_from_logits(logits: Array, valid: Array | None = None, *,
-                        check: bool = True, float64: bool = False) -> Profile:
+                        check: bool = True, float64: bool = True) -> Profile:
     """Confidence quantities from logits of shape ``(rows, m, V)``.
 
-    Computed in float32 (float64 for float64 input or ``float64=True``) with every
-    probability taken relative to the log-sum-exp, so ``r`` keeps full relative
-    precision even when ``c`` rounds to 1. ``check`` rejects NaN, +inf and
-    all -inf rows (it synchronises a GPU; the decode loop may turn it off).
+    Computed in float64 by default (float32 with ``float64=False``, or on devices
+    without float64), with every probability taken relative to the log-sum-exp, so
+    ``r`` keeps full relative precision even when ``c`` rounds to 1. float64 matters
+    for certificates: a float32 profile carries relative errors near 6e-8, enough to
+    certify a prefix whose exact margin is negative (tests/theory/test_reference_rules).
+    ``check`` rejects NaN, +inf and all -inf rows (it synchronises a GPU; the decode
+    loop may turn it off).
 
     >>> import numpy as np
     >>> p = profile_from_logits(np.log(np.array([[[0.7, 0.2, 0.1]]])))
@@ -102,7 +105,7 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     xp = namespace(logits)
     if check:
         _check_logits(xp, logits)
-    dtype = float_dtype(xp, logits, 64 if float64 else 32)
+    dtype = float_dtype(xp, logits, 64 if float64 and supports_float64(xp, logits) else 32)
     z = xp.astype(logits, dtype)
     tokens = xp.argmax(z, axis=-1)
     z = z - xp.max(z, axis=-1, keepdims=True)  # top logit is exactly 0

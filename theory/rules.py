@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from theory import domains, margins
-from theory._xp import Array, cpu_torch, from_numpy_like, namespace, to_numpy
+from theory._xp import Array, cpu_torch, from_numpy_like, namespace, supports_float64, to_numpy
 from theory.profile import FIELDS, Profile
 
 __all__ = ["Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate",
@@ -273,7 +273,7 @@ def commit(rule: Rule, profile: Profile) -> Commit:
         raise ValueError("the entropy-bound rule needs entropies H; this profile has none")
     key = _sort_key(xp, profile, rule.by_entropy)
     order = _stable_argsort(xp, key)
-    ftype = xp.float64 if _has_f64(xp, profile) else profile.c.dtype
+    ftype = xp.float64 if supports_float64(xp, profile.c) else profile.c.dtype
     ok = rule.accepts(xp, Sorted(xp, profile, order, ftype))
     leading = xp.sum(xp.astype(xp.cumulative_sum(xp.astype(~ok, xp.int32), axis=-1) == 0,
                                xp.int64), axis=-1)
@@ -281,15 +281,6 @@ def commit(rule: Rule, profile: Profile) -> Commit:
     n = xp.where(n_valid > 0, xp.clip(leading, 1, None), 0)
     n = xp.minimum(rule.adjust(xp, n, n_valid, leading), n_valid)
     return Commit(n=n, mask=_first_n(xp, key, order, n), order=order)
-
-
-def _has_f64(xp: Any, profile: Profile) -> bool:
-    """Margins are computed in float64 wherever the device supports it."""
-    try:
-        xp.zeros(1, dtype=xp.float64, device=getattr(profile.c, "device", None))
-        return True
-    except (TypeError, RuntimeError):
-        return False
 
 
 def llada_quota(m0: int, steps: int, t: int) -> int:

@@ -62,10 +62,15 @@ def test_reference_loop_equals_batched_commit_on_edge_cases(case, rule):
 
 def test_c_within_1e9_of_1_in_float32_keeps_its_residual_mass():
     z = np.array([[[25.0, 0.0, 0.0], [25.0, 0.0, 0.0], [0.0, 0.0, 0.0]]], dtype=np.float32)
+    profile32 = profile_from_logits(z, float64=False)
+    assert profile32.c[0, 0] == 1.0 and 0.0 < float(profile32.r[0, 0]) < 1e-9
     profile = profile_from_logits(z)
-    assert profile.c[0, 0] == 1.0 and 0.0 < float(profile.r[0, 0]) < 1e-9
-    for rule in EVERY_RULE:
-        assert (commit(rule, profile).n == commit_counts_reference(rule, profile)).all()
+    assert 1.0 - 1e-9 < profile.c[0, 0] < 1.0 and 0.0 < float(profile.r[0, 0]) < 1e-9
+    for p in (profile32, profile):
+        for rule in EVERY_RULE:
+            assert (commit(rule, p).n == commit_counts_reference(rule, p)).all()
+    # exact margin G*_3 = -2 r_1 < 0: the float64 profile refuses the third token
+    assert int(commit(TightCertificate(0.0), profile).n[0]) == 2
     assert commit_count_reference(Frechet(0.0), [1.0, 1.0], r=[2.8e-11, 2.8e-11]) == 2
 
 
