@@ -32,7 +32,7 @@ def entropy(p: Any) -> float:
     """Shannon entropy in nats of a probability vector (0 log 0 = 0)."""
     p = np.asarray(p, dtype=np.float64).ravel()
     p = p[p > 0]
-    return float(-np.sum(p * np.log(p)))
+    return max(0.0, float(-np.sum(p * np.log(p))))  # a mass of 1 + 1e-16 gives -1e-16
 
 
 @dataclass(frozen=True, eq=False)
