@@ -5,8 +5,9 @@ A :class:`Window` lists, for each row, the positions lo+1 .. lo+W after a start 
 SUM (masked, summed out), CLAMP (known, or clamped to a given value) or MAX (maximised
 over). Arrays are (W, rows) so that each position is one contiguous slice. Rows with a
 shorter window are padded with SUM, which changes nothing: rows of every power of the
-transition matrix sum to 1. ``T_aug`` is the (V+1, V+1) transition matrix with the
-virtual start state V, whose row is the start law pi and which is never re-entered.
+transition matrix sum to 1. ``T`` is the (V+1, V+1) transition matrix with the virtual
+start state V, whose row is the start law pi and which is never re-entered; or a stack
+(rows, V+1, V+1) of them, one chain per row.
 """
 
 from __future__ import annotations
@@ -77,10 +78,32 @@ def rowmatmul(a: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-def _evidence(w: Window, k: int, V1: int) -> np.ndarray:
-    """(rows, V1) float: one-hot of the clamped token, ones where summed or maximised."""
-    hit = np.arange(V1)[None, :] == w.tok[k][:, None]
-    return (hit | (w.kind[k] != CLAMP)[:, None]).astype(np.float64)
+def forward(a: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """One step of the chain for every row: a @ T (rows, V1)."""
+    if T.ndim == 2:
+        return rowmatmul(a, T)
+    return np.einsum("bi,bij->bj", a, T)
+
+
+def backward(b: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """One step back for every row: T @ b, i.e. b @ T^T (rows, V1)."""
+    if T.ndim == 2:
+        return rowmatmul(b, T.T)
+    return np.einsum("bj,bij->bi", b, T)
+
+
+def carry(M: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """M @ T for a stack of matrices M (rows, V1, V1)."""
+    rows, V1, _ = M.shape
+    if T.ndim == 2:
+        return rowmatmul(M.reshape(rows * V1, V1), T).reshape(rows, V1, V1)
+    return np.matmul(M, T)
+
+
+def evidence(w: Window, V1: int) -> np.ndarray:
+    """(W, rows, V1) float: one-hot of the clamped token, ones where summed or maximised."""
+    hit = np.arange(V1)[None, None, :] == w.tok[:, :, None]
+    return (hit | (w.kind != CLAMP)[:, :, None]).astype(np.float64)
 
 
 def _onehot(idx: np.ndarray, V1: int) -> np.ndarray:
@@ -89,18 +112,17 @@ def _onehot(idx: np.ndarray, V1: int) -> np.ndarray:
     return out
 
 
-def forward_log(T_aug: np.ndarray, w: Window) -> np.ndarray:
+def forward_log(T: np.ndarray, w: Window) -> np.ndarray:
     """log P(all CLAMP positions of the window | start state), shape (rows,).
 
     MAX positions are summed here; use :func:`max_pass` to maximise over them.
     """
-    V1 = T_aug.shape[0]
+    V1 = T.shape[-1]
     a = _onehot(w.start, V1)
     log_z = np.zeros(a.shape[0])
+    E = evidence(w, V1)
     for k in range(w.kind.shape[0]):
-        a = rowmatmul(a, T_aug)
-        if (w.kind[k] == CLAMP).any():
-            a *= _evidence(w, k, V1)
+        a = forward(a, T) * E[k]
         s = a.sum(axis=1)
         with np.errstate(divide="ignore"):
             log_z += np.log(s)
@@ -108,16 +130,15 @@ def forward_log(T_aug: np.ndarray, w: Window) -> np.ndarray:
     return log_z
 
 
-def forward_backward(T_aug: np.ndarray, w: Window) -> np.ndarray:
+def forward_backward(T: np.ndarray, w: Window) -> np.ndarray:
     """Posterior marginals of every window position, shape (W, rows, V1) float64."""
-    V1 = T_aug.shape[0]
+    V1 = T.shape[-1]
     W, rows = w.kind.shape
+    E = evidence(w, V1)
     post = np.empty((W, rows, V1))
     a = _onehot(w.start, V1)
     for k in range(W):
-        a = rowmatmul(a, T_aug)
-        if (w.kind[k] == CLAMP).any():
-            a *= _evidence(w, k, V1)
+        a = forward(a, T) * E[k]
         a /= a.sum(axis=1, keepdims=True)
         post[k] = a
     b = np.ones((rows, V1))
@@ -125,65 +146,57 @@ def forward_backward(T_aug: np.ndarray, w: Window) -> np.ndarray:
         q = post[k] * b
         post[k] = q / q.sum(axis=1, keepdims=True)
         if k > 0:
-            if (w.kind[k] == CLAMP).any():
-                b = b * _evidence(w, k, V1)
-            b = rowmatmul(b, T_aug.T)
+            b = backward(b * E[k], T)
             b /= b.sum(axis=1, keepdims=True)
     return post
 
 
-def matrix_powers(T_aug: np.ndarray, D: int) -> np.ndarray:
-    """powers[d] = T_aug^d for d = 0..D, shape (D+1, V1, V1)."""
-    out = np.empty((D + 1,) + T_aug.shape)
-    out[0] = np.eye(T_aug.shape[0])
-    for d in range(1, D + 1):
-        out[d] = out[d - 1] @ T_aug
-    return out
-
-
-def max_pass(powers: np.ndarray, w: Window,
+def max_pass(T: np.ndarray, w: Window,
              backtrack: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """log max over the MAX positions of P(MAX and CLAMP positions | start), (rows,), and
     the maximiser (W, rows) int64 (-1 off the MAX positions) when ``backtrack``.
 
     Summing the positions between two anchors (CLAMP or MAX) multiplies their transition
     matrices, so the objective is a chain over the anchors with links T^d (d = distance):
-    Viterbi over the anchors, O(rows W V^2) plus one power lookup per anchor.
+    Viterbi over the anchors. The pass carries M[x_a, y] = (best mass with the last anchor
+    at value x_a) x P(current = y | x_a), a (V1, V1) matrix per row: O(rows W V^3).
     """
-    V1 = powers.shape[1]
+    V1 = T.shape[-1]
     W, rows = w.kind.shape
-    m = _onehot(w.start, V1)
-    d = np.zeros(rows, np.int64)
+    M = np.zeros((rows, V1, V1))
+    M[np.arange(rows), w.start, w.start] = 1.0
     log_scale = np.zeros(rows)
     bp = np.zeros((W, rows, V1), np.int16) if backtrack else None
     prev = np.full((W, rows), -1, np.int64)
     last = np.full(rows, -1, np.int64)
+    eye = np.eye(V1)[None, :, :]
     for k in range(W):
-        d += 1
+        M = carry(M, T)
         kind = w.kind[k]
         for which in (CLAMP, MAX):
             r = np.nonzero(kind == which)[0]
             if r.size == 0:
                 continue
-            if which == CLAMP:  # only the column of the clamped token is needed
+            if which == CLAMP:  # only the column of the clamped token matters
                 tok = w.tok[k, r]
-                cand = m[r] * powers[d[r], :, tok]
-                arg = cand.argmax(axis=1)
-                best = _onehot(tok, V1) * cand[np.arange(r.size), arg][:, None]
+                col = M[r, :, tok]
+                arg = col.argmax(axis=1)
+                best = _onehot(tok, V1) * col[np.arange(r.size), arg][:, None]
                 arg_all = np.broadcast_to(arg[:, None], (r.size, V1))
             else:
-                cand = m[r][:, :, None] * powers[d[r]]
-                arg_all = cand.argmax(axis=1)
-                best = np.take_along_axis(cand, arg_all[:, None, :], axis=1)[:, 0]
+                Mr = M[r]
+                arg_all = Mr.argmax(axis=1)
+                best = np.take_along_axis(Mr, arg_all[:, None, :], axis=1)[:, 0]
             scale = best.max(axis=1)
             with np.errstate(divide="ignore"):  # 0 only for an impossible known token
                 log_scale[r] += np.log(scale)
-            m[r] = best / np.where(scale > 0, scale, 1.0)[:, None]
+            best = best / np.where(scale > 0, scale, 1.0)[:, None]
+            M[r] = best[:, :, None] * eye
             if bp is not None:
                 bp[k, r] = arg_all
             prev[k, r] = last[r]
             last[r] = k
-            d[r] = 0
+    m = M.sum(axis=2)  # rows of every power of T sum to 1: the tail adds nothing
     with np.errstate(divide="ignore"):
         log_value = np.log(m.max(axis=1)) + log_scale
     if bp is None:

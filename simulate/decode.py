@@ -16,6 +16,7 @@ many committed tokens agree with a reference decode (static decoding's final tok
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,9 @@ from simulate.denoiser import ChainDenoiser
 from simulate.profiles import marginals_profile
 from theory.domains import Integer
 from theory.margins import frechet_margin, tight_margin
+from theory.profile import Profile
 from theory.rules import (
+    Commit,
     EntropyBound,
     Factor,
     Frechet,
@@ -35,7 +38,8 @@ from theory.rules import (
     commit,
 )
 
-__all__ = ["DecodeConfig", "DecodeTrace", "decode", "is_certified", "VIOLATION_TOL"]
+__all__ = ["DecodeConfig", "DecodeTrace", "StepView", "decode", "block_positions", "is_certified",
+           "VIOLATION_TOL"]
 
 VIOLATION_TOL = 1e-9  # a commit is a violation when log P(mode) - log P(commit) > this
 
@@ -126,12 +130,35 @@ def is_certified(rule: Rule) -> bool:
     raise ValueError(f"unknown rule {rule!r}")
 
 
+@dataclass(frozen=True)
+class StepView:
+    """What an observer of :func:`decode` sees at step ``t`` (A = unfinished rows).
+
+    Attributes:
+        t: step index.
+        rows: (A,) indices of the unfinished rows in the batch.
+        states: (A, N) states before the commit.
+        positions: (A, block_length) positions of each row's active block.
+        profile: the rule's input: the profile of those positions (invalid where known).
+        commit: what the rule committed (mask over ``positions``).
+    """
+
+    t: int
+    rows: np.ndarray
+    states: np.ndarray
+    positions: np.ndarray
+    profile: Profile
+    commit: Commit
+
+
 def decode(denoiser: ChainDenoiser, prompts: np.ndarray, rule: Rule,
-           config: DecodeConfig | None = None, reference: np.ndarray | None = None) -> DecodeTrace:
+           config: DecodeConfig | None = None, reference: np.ndarray | None = None,
+           observe: Callable[[StepView], None] | None = None) -> DecodeTrace:
     """Decode ``gen_length`` tokens after each prompt (B, P) with ``rule``.
 
     ``reference`` (B, N) int: final tokens of a reference decode of the same prompts
-    (usually static, ``Quota(1)``), for the agreement records.
+    (usually static, ``Quota(1)``), for the agreement records. ``observe`` is called
+    once per step with a :class:`StepView` (studies read profiles along a path with it).
     """
     config = config or DecodeConfig()
     prompts = denoiser.check_states(prompts)
@@ -153,8 +180,11 @@ def decode(denoiser: ChainDenoiser, prompts: np.ndarray, rule: Rule,
         if a.size == 0:
             break
         steps = t + 1
-        x[a], out = _step(denoiser, x[a], rule, P, blk, config.check_modes,
-                          None if reference is None else reference[a])
+        view, new, out = _step(denoiser.take(a), x[a], rule, P, blk, config.check_modes,
+                               None if reference is None else reference[a])
+        if observe is not None:
+            observe(StepView(t=t, rows=a, **view))
+        x[a] = new
         calls[a] += 1
         for k, v in out.items():
             rec[k][a, t] = v
@@ -171,7 +201,7 @@ def decode(denoiser: ChainDenoiser, prompts: np.ndarray, rule: Rule,
         mode = denoiser.joint_mode(start, S).tokens
         mode_agreement = (x[:, P:] == mode[:, P:]).mean(axis=1)
     return DecodeTrace(rule=rule.label(), certified=is_certified(rule), prompt_length=P,
-                       tokens=x, calls=calls, loglik=denoiser.chain.log_likelihood(x, start=P),
+                       tokens=x, calls=calls, loglik=denoiser.log_likelihood(x, start=P),
                        ref_agreement=ref_agreement, mode_agreement=mode_agreement, **rec)
 
 
@@ -184,7 +214,7 @@ def block_positions(x: np.ndarray, mask_id: int, P: int, blk: int) -> np.ndarray
 
 
 def _step(denoiser: ChainDenoiser, x: np.ndarray, rule: Rule, P: int, blk: int, check: bool,
-          ref_rows: np.ndarray | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+          ref_rows: np.ndarray | None) -> tuple[dict, np.ndarray, dict[str, np.ndarray]]:
     """One denoiser call and one commit for the rows ``x`` (all unfinished)."""
     rows = np.arange(x.shape[0])[:, None]
     pos = block_positions(x, denoiser.mask_id, P, blk)
@@ -207,9 +237,11 @@ def _step(denoiser: ChainDenoiser, x: np.ndarray, rule: Rule, P: int, blk: int, 
     if check:
         multi = np.nonzero(n >= 2)[0]
         if multi.size:
-            best = denoiser.joint_mode(x[multi], S[multi]).log_prob
-            mine = denoiser.log_prob(x[multi], S[multi], new[multi])
+            sub = denoiser.take(multi)
+            best = sub.joint_mode(x[multi], S[multi]).log_prob
+            mine = sub.log_prob(x[multi], S[multi], new[multi])
             out["log_gap"][multi] = np.minimum(mine - best, 0.0)
     if ref_rows is not None:
         out["agree"] = ((new == ref_rows) & S).sum(axis=1)
-    return new, out
+    view = {"states": x, "positions": pos, "profile": profile, "commit": c}
+    return view, new, out

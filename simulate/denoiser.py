@@ -12,7 +12,7 @@ a forward pass of a masked diffusion LM, except that its answers are exact:
   positions, the other masked positions summed out (marginal MAP). On a visible chain
   this is exact and cheap: summing the free positions between two anchors (known, or in
   S) multiplies transition matrices, so the objective is a chain over the anchors with
-  links T^d, solved by Viterbi with the known tokens clamped: O(rows W V^2) over the
+  links T^d, solved by Viterbi with the known tokens clamped: O(rows W V^3) over the
   window W from the last known token before S to the first known token after S.
   ``method="enumerate"`` is the slow twin (V^|S| clamped passes, refused above
   ``max_assignments``); :mod:`simulate.brute` enumerates the whole joint table.
@@ -22,6 +22,7 @@ a forward pass of a masked diffusion LM, except that its answers are exact:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,10 @@ class JointMode:
 class ChainDenoiser:
     """Exact denoiser of the language defined by ``chain`` (module docstring).
 
+    With a list of chains and ``model`` (rows,) int, row b follows ``chains[model[b]]``:
+    many random worlds decoded in one batch. Such a denoiser answers only for its own
+    rows; :meth:`take` selects a subset of them.
+
     >>> import numpy as np
     >>> from simulate.chain import MarkovChain
     >>> chain = MarkovChain(pi=[0.5, 0.5], T=[[0.9, 0.1], [0.2, 0.8]])
@@ -61,23 +66,67 @@ class ChainDenoiser:
     ([[-1, 0, 0]], 0.81)
     """
 
-    def __init__(self, chain: MarkovChain, mask_id: int | None = None) -> None:
-        self.chain = chain
-        self.V = chain.V
-        self.mask_id = self.V if mask_id is None else int(mask_id)
-        if 0 <= self.mask_id < self.V:
-            raise ValueError(f"mask_id {self.mask_id} collides with a token id in 0..{self.V - 1}")
-        V = self.V
-        T_aug = np.zeros((V + 1, V + 1))  # state V is a virtual start before position 0
-        T_aug[:V, :V] = chain.T
-        T_aug[V, :V] = chain.pi
-        self._T_aug = T_aug
-        self._powers = _passes.matrix_powers(T_aug, 1)
+    def __init__(self, chain: MarkovChain | Sequence[MarkovChain],
+                 model: np.ndarray | None = None, mask_id: int | None = None) -> None:
+        chains = [chain] if isinstance(chain, MarkovChain) else list(chain)
+        if not chains:
+            raise ValueError("need at least one chain")
+        V = chains[0].V
+        if any(c.V != V for c in chains):
+            raise ValueError("all chains must share one vocabulary size")
+        self.chains = chains
+        self.V = V
+        self.mask_id = V if mask_id is None else int(mask_id)
+        if 0 <= self.mask_id < V:
+            raise ValueError(f"mask_id {self.mask_id} collides with a token id in 0..{V - 1}")
+        T_aug = np.zeros((len(chains), V + 1, V + 1))  # state V: a virtual start before 0
+        for i, c in enumerate(chains):
+            T_aug[i, :V, :V] = c.T
+            T_aug[i, V, :V] = c.pi
+        if model is None:
+            if len(chains) != 1:
+                raise ValueError("several chains need ``model``: the chain of each row")
+            self.model = None
+            self._T = T_aug[0]
+        else:
+            model = np.asarray(model)
+            if model.ndim != 1 or not np.issubdtype(model.dtype, np.integer) \
+                    or (model < 0).any() or (model >= len(chains)).any():
+                raise ValueError(f"model must be a (rows,) int array of indices into the "
+                                 f"{len(chains)} chains")
+            self.model = model.astype(np.int64)
+            self._T = T_aug[self.model]
 
-    def _power_table(self, D: int) -> np.ndarray:
-        if self._powers.shape[0] <= D:  # grown on demand, kept for later calls
-            self._powers = _passes.matrix_powers(self._T_aug, max(D, 2 * self._powers.shape[0]))
-        return self._powers
+    @property
+    def chain(self) -> MarkovChain:
+        """The chain of a one-chain denoiser."""
+        if len(self.chains) != 1:
+            raise ValueError("this denoiser holds several chains; see ``chains``")
+        return self.chains[0]
+
+    def take(self, rows: np.ndarray) -> ChainDenoiser:
+        """The denoiser of a subset of rows (itself when every row shares one chain)."""
+        if self.model is None:
+            return self
+        return ChainDenoiser(self.chains, self.model[np.asarray(rows)], self.mask_id)
+
+    def log_likelihood(self, x: np.ndarray, start: int = 0) -> np.ndarray:
+        """log P(x[:, start:] | x[:, :start]) of complete sequences (rows, N), per row."""
+        if self.model is None:
+            return self.chain.log_likelihood(x, start)
+        x = np.asarray(x)
+        self._check_rows(x.shape[0])
+        out = np.empty(x.shape[0])
+        for i, c in enumerate(self.chains):
+            r = self.model == i
+            if r.any():
+                out[r] = c.log_likelihood(x[r], start)
+        return out
+
+    def _check_rows(self, rows: int) -> None:
+        if self.model is not None and rows != self.model.shape[0]:
+            raise ValueError(f"this denoiser has one chain per row for {self.model.shape[0]} "
+                             f"rows; got {rows} rows (use take(rows) for a subset)")
 
     # -- inputs ----------------------------------------------------------------------------
     def check_states(self, states: np.ndarray) -> np.ndarray:
@@ -91,6 +140,7 @@ class ChainDenoiser:
         if bad.any():
             raise ValueError(f"states hold ids outside 0..{self.V - 1} that are not the mask id "
                              f"{self.mask_id}: {np.unique(x[bad])[:5].tolist()}")
+        self._check_rows(x.shape[0])
         return x.astype(np.int64, copy=False)
 
     def _check_subset(self, x: np.ndarray, subset: np.ndarray) -> np.ndarray:
@@ -135,7 +185,7 @@ class ChainDenoiser:
         end = start + width - 1
         hi = self._known_after(x, end, end)
         w = _passes.make_window(x, self.mask_id, self.V, lo, hi - lo)
-        post = _passes.forward_backward(self._T_aug, w)
+        post = _passes.forward_backward(self._T, w)
         k = (start - lo - 1)[:, None] + np.arange(width)[None, :]
         return post[k, np.arange(rows)[:, None], :self.V]
 
@@ -162,7 +212,7 @@ class ChainDenoiser:
 
     def _log_evidence(self, x: np.ndarray, S: np.ndarray, lo: np.ndarray,
                       width: np.ndarray) -> np.ndarray:
-        return _passes.forward_log(self._T_aug, _passes.make_window(
+        return _passes.forward_log(self._T, _passes.make_window(
             x, self.mask_id, self.V, lo, width, S, "sum"))
 
     def joint_mode(self, states: np.ndarray, subset: np.ndarray, method: str = "viterbi",
@@ -172,7 +222,7 @@ class ChainDenoiser:
         Args:
             states: (rows, N) int, mask id at unknown positions.
             subset: (rows, N) bool, the positions S (all masked) of each row.
-            method: ``"viterbi"`` (max-product over anchors, O(rows W V^2)) or
+            method: ``"viterbi"`` (max-product over anchors, O(rows W V^3)) or
                 ``"enumerate"`` (V^|S| clamped passes, the slow twin).
             max_assignments: ``enumerate`` refuses (ValueError) when V^|S| exceeds this.
 
@@ -185,7 +235,7 @@ class ChainDenoiser:
         log_norm = self._log_evidence(x, S, lo, width)
         if method == "viterbi":
             w = _passes.make_window(x, self.mask_id, self.V, lo, width, S, "max")
-            log_best, inner = _passes.max_pass(self._power_table(w.kind.shape[0]), w, True)
+            log_best, inner = _passes.max_pass(self._T, w, True)
             mode = np.full(x.shape, -1, np.int64)
             if inner is not None and inner.size:
                 hit = inner >= 0
@@ -210,7 +260,7 @@ class ChainDenoiser:
         if ((values < 0) | (values >= self.V))[S].any():
             raise ValueError(f"tokens at the subset must lie in 0..{self.V - 1}")
         lo, width = self._subset_window(x, S)
-        num = _passes.forward_log(self._T_aug, _passes.make_window(
+        num = _passes.forward_log(self._T, _passes.make_window(
             x, self.mask_id, self.V, lo, width, S, "clamp", values.astype(np.int64)))
         return np.where(S.any(axis=1), num - self._log_evidence(x, S, lo, width), 0.0)
 
@@ -230,7 +280,7 @@ class ChainDenoiser:
             digits = (a // place) % self.V
             values = np.where(S, digits[rank] if k else 0, -1)
             w = _passes.make_window(x, self.mask_id, self.V, lo, width, S, "clamp", values)
-            logp = _passes.forward_log(self._T_aug, w)
+            logp = _passes.forward_log(self._T, w)
             better = logp > best
             best = np.where(better, logp, best)
             mode[better] = values[better]
