@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from theory import Profile, profile_from_probabilities
+from simulate.profiles import marginals_profile
+from theory import Profile
 
 __all__ = ["ExplicitJoint", "independent_coupling", "disjoint_failure_coupling",
            "nested_coupling", "random_coupling", "worst_case_coupling", "check_marginals"]
@@ -127,7 +128,7 @@ class ExplicitJoint:
 
     def profile(self) -> Profile:
         """The confidence profile of the marginals: one row, n positions."""
-        return profile_from_probabilities(self.marginals()[None], atol=1e-9)
+        return marginals_profile(self.marginals()[None])
 
     def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
         """``size`` draws, shape (size, n) int64."""

@@ -80,4 +80,6 @@ def rate_interval(e: Estimate, z: float = Z95) -> tuple[float, float]:
     n_eff = n / deff
     centre = (p + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
     half = z * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff ** 2)) / (1 + z * z / n_eff)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if p == 0 else max(0.0, centre - half)  # exact ends where rounding blurs them
+    hi = 1.0 if p == 1 else min(1.0, centre + half)
+    return lo, hi
