@@ -138,8 +138,9 @@ class StepView:
         t: step index.
         rows: (A,) indices of the unfinished rows in the batch.
         states: (A, N) states before the commit.
-        positions: (A, block_length) positions of each row's active block.
-        profile: the rule's input: the profile of those positions (invalid where known).
+        positions: (A, m) the masked positions of each row's active block, in position
+            order, padded (m = the most any row has; padding is invalid in the profile).
+        profile: the rule's input: the profile of those positions.
         commit: what the rule committed (mask over ``positions``).
     """
 
@@ -217,10 +218,15 @@ def _step(denoiser: ChainDenoiser, x: np.ndarray, rule: Rule, P: int, blk: int, 
           ref_rows: np.ndarray | None) -> tuple[dict, np.ndarray, dict[str, np.ndarray]]:
     """One denoiser call and one commit for the rows ``x`` (all unfinished)."""
     rows = np.arange(x.shape[0])[:, None]
-    pos = block_positions(x, denoiser.mask_id, P, blk)
-    p = denoiser.marginals_window(x, pos[:, 0], blk)  # the active block of one forward pass
-    valid = x[rows, pos] == denoiser.mask_id
-    profile = marginals_profile(p, valid)
+    block = block_positions(x, denoiser.mask_id, P, blk)
+    p = denoiser.marginals_window(x, block[:, 0], blk)  # the active block of one forward pass
+    masked = x[rows, block] == denoiser.mask_id
+    # Only masked positions enter the profile: keep them, in position order, in the first
+    # columns (as many as the row with most of them); the rest of those columns is padding.
+    keep = np.argsort(~masked, axis=1, kind="stable")[:, :int(masked.sum(axis=1).max())]
+    pos = np.take_along_axis(block, keep, axis=1)
+    valid = np.take_along_axis(masked, keep, axis=1)
+    profile = marginals_profile(p[rows, keep], valid, check=False)
     c = commit(rule, profile)
     S = np.zeros(x.shape, bool)
     S[rows, pos] = c.mask

@@ -69,20 +69,23 @@ def softmax_marginals(rows: int, m: int, V: int, rng: np.random.Generator, *,
     return p / p.sum(axis=-1, keepdims=True)
 
 
-def marginals_profile(p: np.ndarray, valid: np.ndarray | None = None) -> Profile:
+def marginals_profile(p: np.ndarray, valid: np.ndarray | None = None, *,
+                      check: bool = True) -> Profile:
     """The float64 profile of marginals ``p`` (rows, m, V); rows must sum to 1 where valid.
 
     Zero entries enter as the smallest normal float (their mass, ~2e-308, cannot move a
-    float64 result); invalid positions are replaced by the uniform law.
+    float64 result). ``check=False`` skips validation, for marginals known to be exact
+    (the simulator's own).
     """
     p = np.asarray(p, dtype=np.float64)
     if p.ndim != 3:
         raise ValueError(f"marginals must have shape (rows, m, V), got {p.shape}")
-    ok = np.ones(p.shape[:2], bool) if valid is None else np.asarray(valid, bool)
-    if not np.all(np.isfinite(p[ok])) or (p[ok] < 0).any():
-        raise ValueError("marginals must be finite and non-negative")
-    if (np.abs(p.sum(axis=-1) - 1.0)[ok] > 1e-9).any():
-        raise ValueError("marginal rows must sum to 1")
+    if check:
+        ok = np.ones(p.shape[:2], bool) if valid is None else np.asarray(valid, bool)
+        if not np.all(np.isfinite(p[ok])) or (p[ok] < 0).any():
+            raise ValueError("marginals must be finite and non-negative")
+        if (np.abs(p.sum(axis=-1) - 1.0)[ok] > 1e-9).any():
+            raise ValueError("marginal rows must sum to 1")
+        p = np.where(ok[..., None], p, 1.0 / p.shape[-1])
     logits = np.log(np.maximum(p, np.finfo(np.float64).tiny))
-    logits = np.where(ok[..., None], logits, 0.0)
-    return profile_from_logits(logits, valid, float64=True)
+    return profile_from_logits(logits, valid, check=check, float64=True)
