@@ -246,7 +246,7 @@ def _step(denoiser: ChainDenoiser, x: np.ndarray, rule: Rule, P: int, blk: int, 
             sub = denoiser.take(multi)
             best = sub.joint_mode(x[multi], S[multi]).log_prob
             mine = sub.log_prob(x[multi], S[multi], new[multi])
-            out["log_gap"][multi] = np.minimum(mine - best, 0.0)
+            out["log_gap"][multi] = mine - best  # <= 0 up to rounding: best is the max
     if ref_rows is not None:
         out["agree"] = ((new == ref_rows) & S).sum(axis=1)
     view = {"states": x, "positions": pos, "profile": profile, "commit": c}

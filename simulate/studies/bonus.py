@@ -70,10 +70,10 @@ def _summary(d: dict[str, np.ndarray], cluster: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def bonus(n: int = 128, seed: int = 0, *, rhos: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9),
+def bonus(n: int = 512, seed: int = 0, *, rhos: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9),
           sigmas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0),
           spread_lows: tuple[float, ...] = (1.0, 0.25), r_median: float = 0.1, m: int = 16,
-          models: int = 16,
+          models: int = 32,
           V: int = 16, beta: float = 3.0, gen_length: int = 32, block_length: int = 16,
           prompt_length: int = 2, show_progress: bool = True) -> StudyResult:
     """Bonus distributions from ``n`` static decodes per rho and ``n`` x gen_length

@@ -36,9 +36,9 @@ DEFAULT_RULES: tuple[tuple[str, float], ...] = (
     ("entropy", 0.5), ("entropy", 2.0))
 
 
-def certificates(n: int = 128, seed: int = 0, *,
+def certificates(n: int = 384, seed: int = 0, *,
                  rhos: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9),
-                 rules: tuple[tuple[str, float], ...] = DEFAULT_RULES, models: int = 16,
+                 rules: tuple[tuple[str, float], ...] = DEFAULT_RULES, models: int = 32,
                  V: int = 16, beta: float = 3.0, gen_length: int = 32, block_length: int = 16,
                  prompt_length: int = 2, show_progress: bool = True) -> StudyResult:
     """Violation rates per (rho, rule) from about ``n`` sequences per rho (see module)."""

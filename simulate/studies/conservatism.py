@@ -61,8 +61,8 @@ def safe_prefixes(den: ChainDenoiser, view: StepView) -> np.ndarray:
     return safe
 
 
-def conservatism(n: int = 64, seed: int = 0, *, rhos: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75),
-                 rules: tuple[tuple[str, float], ...] = DEFAULT_RULES, models: int = 16,
+def conservatism(n: int = 192, seed: int = 0, *, rhos: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75),
+                 rules: tuple[tuple[str, float], ...] = DEFAULT_RULES, models: int = 32,
                  V: int = 16, beta: float = 3.0, gen_length: int = 32, block_length: int = 16,
                  prompt_length: int = 2, show_progress: bool = True) -> StudyResult:
     """Oracle against rules at every step of ``n`` static decodes per rho (see module)."""

@@ -52,8 +52,8 @@ def _row(rho: float, name: str, value: float, tr: DecodeTrace, static: DecodeTra
             **estimate_columns("mode_agreement", mean(tr.mode_agreement, model))}
 
 
-def frontier(n: int = 128, seed: int = 0, *, rhos: tuple[float, ...] = (0.25, 0.5, 0.75),
-             sweep: dict[str, tuple[float, ...]] | None = None, models: int = 16, V: int = 16,
+def frontier(n: int = 256, seed: int = 0, *, rhos: tuple[float, ...] = (0.25, 0.5, 0.75),
+             sweep: dict[str, tuple[float, ...]] | None = None, models: int = 32, V: int = 16,
              beta: float = 3.0, gen_length: int = 32, block_length: int = 16,
              prompt_length: int = 2, show_progress: bool = True) -> StudyResult:
     """Speed and fidelity per (rho, rule, parameter) from about ``n`` sequences per rho."""

@@ -61,6 +61,7 @@ def test_any_commit_with_positive_tight_margin_is_a_joint_mode(name, rho, seed):
     den, prompts = _world(seed, rho)
     trace = decode(den, prompts, rule, SMALL)
     assert not (trace.violations & (trace.tight > 0)).any()
+    assert (trace.log_gap[~np.isnan(trace.log_gap)] <= 1e-12).all()  # nothing beats the mode
 
 
 def test_threshold_commits_a_tuple_that_is_not_the_mode_in_a_funnel():
