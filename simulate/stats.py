@@ -24,7 +24,11 @@ Z95 = 1.959963984540054
 
 @dataclass(frozen=True)
 class Estimate:
-    """estimate ± se from n units in n_clusters clusters (se NaN when it cannot be had)."""
+    """estimate ± se (NaN when it cannot be had) over n_clusters clusters.
+
+    ``n`` counts trials: the sum of the denominators when they are counts (a rate), else
+    the number of units (a mean).
+    """
 
     estimate: float
     se: float
