@@ -23,8 +23,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from theory import (EntropyBound, Factor, Frechet, Profile, Quota, Threshold,  # noqa: E402
-                    TightCertificate, commit, profile_from_logits)
+from theory import (  # noqa: E402
+    EntropyBound,
+    Factor,
+    Frechet,
+    Profile,
+    Quota,
+    Threshold,
+    TightCertificate,
+    commit,
+    profile_from_logits,
+)
 from theory.bruteforce import commit_counts_reference  # noqa: E402
 
 RULES = [Quota(4), Threshold(0.9), Factor(1.0), Frechet(0.1), TightCertificate(0.1),
