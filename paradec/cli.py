@@ -10,7 +10,7 @@ import sys
 
 from paradec import __version__
 
-COMMANDS = ["certify", "simulate"]
+COMMANDS = ["certify", "simulate", "report"]
 
 
 class UsageError(Exception):
