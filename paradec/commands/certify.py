@@ -166,10 +166,10 @@ def _run_marginals(args: argparse.Namespace) -> int:
     worst = worst_case_margin(p)
     r_sum = float(np.sum(1.0 - p.max(axis=1)))
     tight = tight_certificate(p) if r_sum <= 1.0 else None
-    out = {"lp_margin": worst.margin, "tight_margin": tight,
+    top = [{"tuple": [int(v) for v in z], "p": float(q)} for z, q in worst.joint.top(5)]
+    out: dict[str, Any] = {"lp_margin": worst.margin, "tight_margin": tight,
            "competitor": list(map(int, worst.competitor)),
-           "extremal_top": [{"tuple": list(map(int, z)), "p": float(q)}
-                            for z, q in worst.joint.top(5)]}
+           "extremal_top": top}
     if tight is None:
         out["note"] = f"sum of residuals {r_sum:.6g} > 1: the closed form does not apply"
     if args.json:
@@ -178,6 +178,6 @@ def _run_marginals(args: argparse.Namespace) -> int:
         print(f"LP worst-case margin   {worst.margin:.12f}")
         print("closed form (tight)    " + ("n/a (sum r > 1)" if tight is None
                                           else f"{tight:.12f}"))
-        for item in out["extremal_top"]:
+        for item in top:
             print(f"  {tuple(item['tuple'])}  {item['p']:.6f}")
     return 0
