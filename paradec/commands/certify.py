@@ -149,6 +149,7 @@ def _run_batch(args: argparse.Namespace) -> int:
 
 def _run_marginals(args: argparse.Namespace) -> int:
     import numpy as np
+
     from theory.bruteforce import worst_case_margin
     from theory.certificates import tight_certificate
 
@@ -166,7 +167,8 @@ def _run_marginals(args: argparse.Namespace) -> int:
     worst = worst_case_margin(p)
     r_sum = float(np.sum(1.0 - p.max(axis=1)))
     tight = tight_certificate(p) if r_sum <= 1.0 else None
-    top = [{"tuple": [int(v) for v in z], "p": float(q)} for z, q in worst.joint.top(5)]
+    top: list[dict[str, Any]] = [{"tuple": [int(v) for v in z], "p": float(q)}
+                                 for z, q in worst.joint.top(5)]
     out: dict[str, Any] = {"lp_margin": worst.margin, "tight_margin": tight,
            "competitor": list(map(int, worst.competitor)),
            "extremal_top": top}
