@@ -6,42 +6,29 @@ Imports theory (never torch). The pieces:
 * :mod:`simulate.denoiser`: its exact denoiser (marginals by forward-backward, joint modes
   of any subset by max-product over anchors), batched, one chain per row if wanted.
 * :mod:`simulate.brute`: the brute-force twins (enumeration of the whole joint table).
-* :mod:`simulate.joints`: explicit joints and couplings with given marginals (independent,
-  disjoint failures, nested, random, LP worst case).
 * :mod:`simulate.profiles`: parametric families of confidence profiles.
 * :mod:`simulate.decode`: the decoding simulator (any rule of theory, LLaDA's blocks).
 * :mod:`simulate.stats`: estimates with cluster-robust standard errors.
 * :mod:`simulate.studies`: the Monte Carlo studies behind ``paradec simulate``.
-* :mod:`simulate.strategies`: hypothesis strategies for chains, states and joints.
+* :mod:`simulate.strategies`: hypothesis strategies for chains and masked states.
+
+Explicit joints, couplings with given marginals, their LPs and the profile of marginals
+are theory's (:class:`theory.ExplicitJoint`, :mod:`theory.frechet`,
+:mod:`theory.bruteforce`, :func:`theory.profile_from_probabilities`): import them from there.
 """
 
 from simulate.brute import brute_joint_mode, brute_log_prob, brute_marginals, chain_joint
 from simulate.chain import RHO, MarkovChain, random_chain, stationary
 from simulate.decode import VIOLATION_TOL, DecodeConfig, DecodeTrace, StepView, decode, is_certified
 from simulate.denoiser import ChainDenoiser, JointMode
-from simulate.joints import (
-                             ExplicitJoint,
-                             disjoint_failure_coupling,
-                             independent_coupling,
-                             nested_coupling,
-                             random_coupling,
-                             worst_case_coupling,
-)
-from simulate.profiles import (
-                             lognormal_profile,
-                             marginals_profile,
-                             softmax_marginals,
-                             two_level_profile,
-)
+from simulate.profiles import lognormal_profile, softmax_marginals, two_level_profile
 from simulate.stats import Estimate, mean, rate_interval, ratio
 
 __all__ = [
     "MarkovChain", "random_chain", "stationary", "RHO",
     "ChainDenoiser", "JointMode",
     "chain_joint", "brute_marginals", "brute_joint_mode", "brute_log_prob",
-    "ExplicitJoint", "independent_coupling", "disjoint_failure_coupling", "nested_coupling",
-    "random_coupling", "worst_case_coupling",
-    "lognormal_profile", "two_level_profile", "softmax_marginals", "marginals_profile",
+    "lognormal_profile", "two_level_profile", "softmax_marginals",
     "DecodeConfig", "DecodeTrace", "StepView", "decode", "is_certified", "VIOLATION_TOL",
     "Estimate", "ratio", "mean", "rate_interval",
 ]

@@ -6,10 +6,12 @@ and for readers checking :class:`simulate.denoiser.ChainDenoiser` by hand.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simulate.chain import MarkovChain
-from simulate.joints import ExplicitJoint
+from theory.joint import ExplicitJoint
 
 __all__ = ["chain_joint", "brute_marginals", "brute_joint_mode", "brute_log_prob"]
 
@@ -17,13 +19,14 @@ MAX_CELLS = 1 << 20
 
 
 def chain_joint(chain: MarkovChain, N: int) -> ExplicitJoint:
-    """The table P(x_0, ..., x_{N-1}) = pi(x_0) prod_i T(x_i, x_{i+1}), shape (V,)*N."""
+    """The table P(x_0, ..., x_{N-1}) = pi(x_0) prod_i T(x_i, x_{i+1}), shape (V,)*N
+    (divided by its sum, which the chain's rounding may move off 1 by ~N V 1e-12)."""
     if N < 1 or chain.V ** N > MAX_CELLS:
         raise ValueError(f"need 1 <= N and V^N <= {MAX_CELLS}, got V={chain.V}, N={N}")
     table = chain.pi.copy()
     for _ in range(1, N):
         table = table[..., :, None] * chain.T  # broadcasts T over the last axis
-    return ExplicitJoint(table)
+    return ExplicitJoint(table / math.fsum(table.ravel()))
 
 
 def _posterior(chain: MarkovChain, state: np.ndarray, mask_id: int) -> tuple[ExplicitJoint,
@@ -47,7 +50,7 @@ def brute_marginals(chain: MarkovChain, state: np.ndarray, mask_id: int) -> np.n
             out[i, v] = 1.0
     if (state == mask_id).any():
         post, masked = _posterior(chain, state, mask_id)
-        out[masked] = post.marginals()
+        out[masked] = post.marginals
     return out
 
 
@@ -61,7 +64,7 @@ def brute_joint_mode(chain: MarkovChain, state: np.ndarray, subset: np.ndarray,
     S = [i for i in masked if subset[i]]
     if not S:
         raise ValueError("the subset is empty")
-    q = post.marginal_joint(tuple(masked.index(i) for i in S)).p
+    q = post.marginal_joint(tuple(masked.index(i) for i in S)).table
     order = np.sort(q.ravel())[::-1]
     z = np.unravel_index(int(np.argmax(q)), q.shape)
     gap = float(order[0] - order[1]) if order.size > 1 else float(order[0])
@@ -73,5 +76,5 @@ def brute_log_prob(chain: MarkovChain, state: np.ndarray, subset: np.ndarray,
     """log P(x_S = tokens_S | known tokens) by enumeration."""
     post, masked = _posterior(chain, state, mask_id)
     S = [i for i in masked if subset[i]]
-    q = post.marginal_joint(tuple(masked.index(i) for i in S)).p
+    q = post.marginal_joint(tuple(masked.index(i) for i in S)).table
     return float(np.log(q[tuple(int(tokens[i]) for i in S)]))

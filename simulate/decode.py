@@ -22,10 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulate.denoiser import ChainDenoiser
-from simulate.profiles import marginals_profile
 from theory.domains import Integer
 from theory.margins import frechet_margin, tight_margin
-from theory.profile import Profile
+from theory.profile import Profile, profile_from_probabilities
 from theory.rules import (
     Commit,
     EntropyBound,
@@ -226,7 +225,7 @@ def _step(denoiser: ChainDenoiser, x: np.ndarray, rule: Rule, P: int, blk: int, 
     keep = np.argsort(~masked, axis=1, kind="stable")[:, :int(masked.sum(axis=1).max())]
     pos = np.take_along_axis(block, keep, axis=1)
     valid = np.take_along_axis(masked, keep, axis=1)
-    profile = marginals_profile(p[rows, keep], valid, check=False)
+    profile = profile_from_probabilities(p[rows, keep], valid, check=False)
     c = commit(rule, profile)
     S = np.zeros(x.shape, bool)
     S[rows, pos] = c.mask

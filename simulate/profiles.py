@@ -10,17 +10,18 @@ confidences, which is where the Fréchet rule's heterogeneity bonus pays.
 * :func:`two_level_profile`: a fraction of near-certain positions (residual r_low) among
   uncertain ones (residual r_high), in random order.
 * :func:`softmax_marginals`: full marginals softmax(beta_j g_j), g_j ~ Normal(0, I_V),
-  with sharpness beta_j = beta exp(sigma z_j), z_j ~ Normal(0, 1).
+  with sharpness beta_j = beta exp(sigma z_j), z_j ~ Normal(0, 1); their profile is
+  :func:`theory.profile_from_probabilities`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from theory import Profile, profile_from_confidences, profile_from_logits
+from theory import Profile, profile_from_confidences
 from theory.domains import PROBABILITY, Integer, Real
 
-__all__ = ["lognormal_profile", "two_level_profile", "softmax_marginals", "marginals_profile"]
+__all__ = ["lognormal_profile", "two_level_profile", "softmax_marginals"]
 
 ROWS = Integer("rows", 1)
 POSITIONS = Integer("m", 1)
@@ -67,25 +68,3 @@ def softmax_marginals(rows: int, m: int, V: int, rng: np.random.Generator, *,
     z = z - z.max(axis=-1, keepdims=True)
     p = np.exp(z)
     return p / p.sum(axis=-1, keepdims=True)
-
-
-def marginals_profile(p: np.ndarray, valid: np.ndarray | None = None, *,
-                      check: bool = True) -> Profile:
-    """The float64 profile of marginals ``p`` (rows, m, V); rows must sum to 1 where valid.
-
-    Zero entries enter as the smallest normal float (their mass, ~2e-308, cannot move a
-    float64 result). ``check=False`` skips validation, for marginals known to be exact
-    (the simulator's own).
-    """
-    p = np.asarray(p, dtype=np.float64)
-    if p.ndim != 3:
-        raise ValueError(f"marginals must have shape (rows, m, V), got {p.shape}")
-    if check:
-        ok = np.ones(p.shape[:2], bool) if valid is None else np.asarray(valid, bool)
-        if not np.all(np.isfinite(p[ok])) or (p[ok] < 0).any():
-            raise ValueError("marginals must be finite and non-negative")
-        if (np.abs(p.sum(axis=-1) - 1.0)[ok] > 1e-9).any():
-            raise ValueError("marginal rows must sum to 1")
-        p = np.where(ok[..., None], p, 1.0 / p.shape[-1])
-    logits = np.log(np.maximum(p, np.finfo(np.float64).tiny))
-    return profile_from_logits(logits, valid, check=check, float64=True)

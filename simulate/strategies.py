@@ -1,8 +1,9 @@
-"""Hypothesis strategies for property tests of anything that reads a joint law.
+"""Hypothesis strategies for property tests of anything that reads a Markov-chain world.
 
 Exported so that users can write their own tests: random chains over the dependence dial,
-partially masked states with a subset of their masked positions, marginals, and explicit
-joints. Hypothesis is imported here, so import this module only from tests.
+and partially masked states with a subset of their masked positions. Marginals, explicit
+joints and couplings come from :mod:`theory.strategies`. Hypothesis is imported here, so
+import this module only from tests.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from simulate.chain import RHO, MarkovChain, random_chain
-from simulate.joints import ExplicitJoint
 
-__all__ = ["chains", "masked_states", "marginals", "explicit_joints"]
+__all__ = ["chains", "masked_states"]
 
 
 @st.composite
@@ -42,22 +42,3 @@ def masked_states(draw: Any, chain: MarkovChain, N: int, rows: int = 1,
     masked = rng.random((rows, N)) < p_mask
     subset = masked & (rng.random((rows, N)) < p_sub)
     return np.where(masked, mask_id, x), subset
-
-
-@st.composite
-def marginals(draw: Any, n: int, V: int) -> np.ndarray:
-    """Marginals (n, V): softmax of drawn logits, with confident and flat rows alike."""
-    seed = draw(st.integers(0, 2**32 - 1))
-    scale = draw(st.floats(0.0, 8.0))
-    z = scale * np.random.default_rng(seed).standard_normal((n, V))
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    return p / p.sum(axis=1, keepdims=True)
-
-
-@st.composite
-def explicit_joints(draw: Any, n: int, V: int) -> ExplicitJoint:
-    """Explicit joints (V,)*n: Dirichlet tables, sparse or spread."""
-    seed = draw(st.integers(0, 2**32 - 1))
-    alpha = draw(st.sampled_from([0.05, 0.5, 5.0]))
-    table = np.random.default_rng(seed).dirichlet(np.full(V ** n, alpha))
-    return ExplicitJoint(table.reshape((V,) * n))

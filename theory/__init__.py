@@ -15,6 +15,7 @@ from theory.bruteforce import (
     commit_count_reference,
     commit_counts_reference,
     frechet_bounds_lp,
+    mode_probability_bounds_lp,
     prefix_margins_reference,
     tight_certificate_survey,
     worst_case_margin,
@@ -49,6 +50,8 @@ from theory.frechet import (
     frechet_bounds,
     nested_coupling,
     nested_failure_coupling,
+    quantile_coupling,
+    random_coupling,
 )
 from theory.joint import (
     ExplicitJoint,
@@ -105,7 +108,7 @@ __all__ = [
     # theorems (THEOREMS) and their checkers
     "THEOREMS",
     "frechet_bounds", "disjoint_failure_coupling", "disjoint_binary_failures", "nested_coupling",
-    "extremal_coupling", "nested_failure_coupling",
+    "extremal_coupling", "nested_failure_coupling", "quantile_coupling", "random_coupling",
     "Theorem1Bounds", "fastdllm_theorem1", "check_fastdllm_theorem1", "theorem1_counterexample",
     "fastdllm_tv_bound", "fastdllm_kl_bound", "binary_entropy",
     "frechet_certificate", "check_frechet_certificate", "equal_confidence_margin",
@@ -114,6 +117,7 @@ __all__ = [
     "tight_extremal_coupling", "check_tight_certificate", "certificate_spread_bonus",
     "entropy_bound", "check_entropy_bound",
     # brute-force twins
-    "WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp", "prefix_margins_reference",
+    "WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp",
+    "mode_probability_bounds_lp", "prefix_margins_reference",
     "commit_count_reference", "commit_counts_reference", "TightSurvey", "tight_certificate_survey",
 ]

@@ -4,7 +4,8 @@
   of p(x*) - max_{z != x*} p(z), by linear programming over the joint table
   (scipy.optimize.linprog, HiGHS). Twin of :func:`theory.certificates.tight_certificate`,
   and the only method when sum r > 1.
-- :func:`frechet_bounds_lp`: the Fréchet bounds as two LPs over {0,1}^n.
+- :func:`frechet_bounds_lp`: the Fréchet bounds as two LPs over {0,1}^n;
+  :func:`mode_probability_bounds_lp` the range of p(x*) over couplings of any marginals.
 - :func:`prefix_margins_reference`: L_n, G_n, G*_n, F_n, B_n in exact rationals.
 - :func:`commit_count_reference`: each commit rule as a per-row Python loop written
   straight from the table of ALGORITHMS.md section 2 (the baseline of the rule
@@ -29,7 +30,8 @@ from theory.joint import ExplicitJoint, check_marginals, marginal_modes
 from theory.profile import Profile
 from theory.rules import EntropyBound, Factor, Frechet, Quota, Rule, Threshold, TightCertificate
 
-__all__ = ["WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp", "TightSurvey",
+__all__ = ["WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp",
+           "mode_probability_bounds_lp", "TightSurvey",
            "tight_certificate_survey", "prefix_margins_reference", "commit_count_reference",
            "commit_counts_reference"]
 
@@ -164,9 +166,25 @@ def frechet_bounds_lp(a: Sequence[float]) -> tuple[float, float]:
     a = [float(v) for v in a]
     if not a or len(a) > 12 or any(not 0.0 <= v <= 1.0 for v in a):
         raise ValueError("need 1 to 12 event probabilities in [0, 1]")
-    lp = CouplingLP([[1.0 - v, v] for v in a])
-    everything = (1,) * len(a)
-    low, high = lp.solve({everything: 1.0}), lp.solve({everything: -1.0})
+    return _probability_range(CouplingLP([[1.0 - v, v] for v in a]), (1,) * len(a))
+
+
+def mode_probability_bounds_lp(marginals: Any) -> tuple[float, float]:
+    """(min, max) of p(x*) over all joints with marginals ``(n, V)``, by LP: the twin of
+    Fréchet's bounds on the events {X_j = x*_j}, (max(0, 1 - sum r), min c).
+
+    >>> tuple(round(v, 12) for v in mode_probability_bounds_lp([[0.75, 0.25], [0.5, 0.5]]))
+    (0.25, 0.5)
+    """
+    lp = CouplingLP(marginals)
+    return _probability_range(lp, marginal_modes(lp.P).x_star)
+
+
+def _probability_range(lp: CouplingLP, x: tuple[int, ...]) -> tuple[float, float]:
+    """(min, max) of p(x) over the coupling polytope ``lp`` (0 for a cell outside it)."""
+    if x not in lp.index:
+        return 0.0, 0.0
+    low, high = lp.solve({x: 1.0}), lp.solve({x: -1.0})
     return float(low.fun), float(-high.fun)
 
 

@@ -8,8 +8,10 @@ its non-designated tokens on an arc of length r_j starting at ``start_j`` (in
 token order) and its designated token x*_j on the rest of the circle, so its
 marginal is exactly p_j for any choice of starts. Consecutive arcs (wrapping
 around the circle when sum r > 1) make the failure events {X_j != x*_j} disjoint
-whenever they fit; arcs that all end at 1 make them nested. The construction runs
-in exact rational arithmetic (``fractions.Fraction``) and rounds once at the end.
+whenever they fit; arcs that all end at 1 make them nested. Laying every position's
+tokens from 0 in a chosen order gives the quantile couplings X_j = F_j^{-1}(U)
+(:func:`quantile_coupling`; random orders in :func:`random_coupling`). The construction
+runs in exact rational arithmetic (``fractions.Fraction``) and rounds once at the end.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from theory import domains
 from theory.joint import ExplicitJoint, check_marginals
 
 __all__ = ["frechet_bounds", "disjoint_failure_coupling", "disjoint_binary_failures",
-           "nested_coupling",
-           "extremal_coupling", "nested_failure_coupling"]
+           "nested_coupling", "extremal_coupling", "nested_failure_coupling",
+           "quantile_coupling", "random_coupling"]
 
 MAX_BINARY_N = 16  # {0,1}^n tables are enumerated: keep n small
 
@@ -58,20 +60,24 @@ def frechet_bounds(a: Any) -> tuple[float, float]:
     return lower, min(p)
 
 
-def _arc_coupling(masses: Sequence[Sequence[Fraction]], top: Sequence[int],
+def _last(top: Sequence[int], masses: Sequence[Sequence[Fraction]]) -> list[list[int]]:
+    """Token orders with the tokens != top_j by id, then top_j."""
+    return [[v for v in range(len(m)) if v != t] + [t] for t, m in zip(top, masses, strict=True)]
+
+
+def _arc_coupling(masses: Sequence[Sequence[Fraction]], orders: Sequence[Sequence[int]],
                   starts: Sequence[Fraction]) -> ExplicitJoint:
     """Joint of X_j = token of position j at (U - start_j) mod 1, U uniform on [0, 1).
 
-    Position j lays its tokens on [0, 1) in the order (tokens != top_j by id,
-    then top_j), with lengths ``masses[j]`` (exact, summing to 1).
+    Position j lays its tokens on [0, 1) in the order ``orders[j]`` (a permutation of
+    its token ids), with lengths ``masses[j]`` (exact, summing to 1).
     """
     n = len(masses)
     layouts = []
     points = {Fraction(0)}
     for j in range(n):
-        order = [v for v in range(len(masses[j])) if v != top[j]] + [top[j]]
         cum, edges = Fraction(0), []
-        for v in order:
+        for v in orders[j]:
             cum += masses[j][v]
             edges.append((cum, v))
             points.add((starts[j] + cum) % 1)
@@ -123,7 +129,8 @@ def disjoint_binary_failures(failure: Sequence[Fraction]) -> ExplicitJoint:
     for f in failure:
         starts.append(total % 1)
         total += f
-    return _arc_coupling([[f, 1 - f] for f in failure], [1] * len(failure), starts)
+    masses = [[f, 1 - f] for f in failure]
+    return _arc_coupling(masses, _last([1] * len(failure), masses), starts)
 
 
 def nested_coupling(a: Any) -> ExplicitJoint:
@@ -135,7 +142,7 @@ def nested_coupling(a: Any) -> ExplicitJoint:
     """
     p = _probabilities(a)
     masses = _binary_masses(p)
-    return _arc_coupling(masses, [1] * len(p), [m[1] for m in masses])
+    return _arc_coupling(masses, _last([1] * len(p), masses), [m[1] for m in masses])
 
 
 def _exact_rows(marginals: Any) -> tuple[list[list[Fraction]], list[int], list[Fraction]]:
@@ -172,7 +179,7 @@ def extremal_coupling(marginals: Any) -> ExplicitJoint:
     for rj in r:
         starts.append(total % 1)
         total += rj
-    return _arc_coupling(masses, x_star, starts)
+    return _arc_coupling(masses, _last(x_star, masses), starts)
 
 
 def nested_failure_coupling(marginals: Any) -> ExplicitJoint:
@@ -183,4 +190,44 @@ def nested_failure_coupling(marginals: Any) -> ExplicitJoint:
     0.75
     """
     masses, x_star, r = _exact_rows(marginals)
-    return _arc_coupling(masses, x_star, [1 - rj for rj in r])
+    return _arc_coupling(masses, _last(x_star, masses), [1 - rj for rj in r])
+
+
+def quantile_coupling(marginals: Any, orders: Any) -> ExplicitJoint:
+    """The joint of X_j = F_j^{-1}(U) for one uniform U, position j's tokens stacked on
+    [0, 1) in the order ``orders[j]`` (shape ``(n, V)``, each row a permutation of
+    0..V-1). Its marginals are exactly ``marginals`` ``(n, V)`` for any orders; orders
+    by decreasing probability give the comonotone coupling, where p(x*) = min_j c_j.
+
+    >>> joint = quantile_coupling([[0.75, 0.25], [0.5, 0.5]], [[0, 1], [1, 0]])
+    >>> joint.prob((0, 1)), joint.prob((0, 0)), joint.prob((1, 0))
+    (0.5, 0.25, 0.25)
+    """
+    masses, _, _ = _exact_rows(marginals)
+    n, V = len(masses), len(masses[0])
+    rows = np.asarray(orders)
+    if rows.shape != (n, V) or not np.issubdtype(rows.dtype, np.integer) or any(
+            sorted(row) != list(range(V)) for row in rows.tolist()):
+        raise ValueError(f"orders must be {n} permutations of 0..{V - 1}, got {orders!r}")
+    return _arc_coupling(masses, rows.tolist(), [Fraction(0)] * n)
+
+
+def random_coupling(marginals: Any, rng: np.random.Generator,
+                    components: int = 4) -> ExplicitJoint:
+    """A random joint with the given marginals ``(n, V)`` (exact up to float rounding):
+    a Dirichlet(1) mixture of the product of the marginals and ``components``
+    quantile couplings with uniformly random token orders.
+
+    >>> joint = random_coupling([[0.75, 0.25], [0.5, 0.5]], np.random.default_rng(0))
+    >>> bool(np.abs(joint.marginals - [[0.75, 0.25], [0.5, 0.5]]).max() < 1e-15)
+    True
+    """
+    P = check_marginals(marginals)
+    components = domains.Integer("components", 0).check(components)
+    n, V = P.shape
+    w = rng.dirichlet(np.ones(components + 1))
+    table = w[0] * ExplicitJoint.product_of_marginals(P).table
+    for k in range(components):
+        orders = np.stack([rng.permutation(V) for _ in range(n)])
+        table = table + w[k + 1] * quantile_coupling(P, orders).table
+    return ExplicitJoint(table / math.fsum(table.ravel()))

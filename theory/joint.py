@@ -179,6 +179,45 @@ class ExplicitJoint:
         """All tuples of the table, lexicographic."""
         return itertools.product(*(range(v) for v in self.shape))
 
+    # --- sub-joints and draws -----------------------------------------------------------
+    def marginal_joint(self, axes: Sequence[int]) -> ExplicitJoint:
+        """The joint of the positions ``axes`` (distinct, in that order), the others summed out.
+
+        >>> j = ExplicitJoint(np.array([[0.125, 0.375], [0.25, 0.25]]))
+        >>> j.marginal_joint((1,)).table.tolist(), j.marginal_joint((1, 0)).prob((1, 0))
+        ([0.375, 0.625], 0.375)
+        """
+        axes = tuple(int(a) for a in axes)
+        if not axes or len(set(axes)) != len(axes) or any(not 0 <= a < self.n for a in axes):
+            raise ValueError(f"axes must be distinct positions in 0..{self.n - 1}, got {axes}")
+        others = tuple(a for a in range(self.n) if a not in axes)
+        q = self.table.sum(axis=others) if others else self.table
+        kept = sorted(axes)
+        return ExplicitJoint(np.transpose(q, [kept.index(a) for a in axes]))
+
+    def condition(self, known: Mapping[int, int]) -> ExplicitJoint:
+        """The joint of the other positions (in order) given X_j = v for each (j, v) in
+        ``known``; ValueError when that event has probability 0 or leaves no position.
+
+        >>> ExplicitJoint(np.array([[0.125, 0.375], [0.25, 0.25]])).condition({0: 0}).table
+        array([0.25, 0.75])
+        """
+        fixed = {int(j): int(v) for j, v in known.items()}
+        if any(not 0 <= j < self.n or not 0 <= v < self.shape[j] for j, v in fixed.items()):
+            raise ValueError(f"{fixed} does not name positions and tokens of shape {self.shape}")
+        if len(fixed) >= self.n:
+            raise ValueError("conditioning on every position leaves nothing")
+        q = self.table[tuple(fixed.get(a, slice(None)) for a in range(self.n))]
+        total = math.fsum(q.ravel())
+        if total <= 0:
+            raise ValueError(f"the event {fixed} has probability 0")
+        return ExplicitJoint(q / total)
+
+    def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        """``size`` independent draws from the table, shape ``(size, n)`` int64."""
+        flat = rng.choice(self.table.size, size=int(size), p=self.table.ravel())
+        return np.stack(np.unravel_index(flat, self.shape), axis=1).astype(np.int64)
+
 
 def total_variation(p: ExplicitJoint, q: ExplicitJoint) -> float:
     """TV(p, q) = 1/2 sum_x |p(x) - q(x)| for two joints of the same shape."""

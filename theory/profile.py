@@ -126,28 +126,38 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
 
 
 def profile_from_probabilities(p: Array, valid: Array | None = None, *,
-                               atol: float = 1e-6) -> Profile:
+                               atol: float = 1e-6, check: bool = True) -> Profile:
     """Confidence quantities from marginals ``p`` of shape ``(rows, m, V)``.
 
-    Each valid row must lie in [0, 1] and sum to 1 within ``atol``.
+    Each valid row must lie in [0, 1] and sum to 1 within ``atol``; exact zeros are
+    fine (log 0 = -inf enters the log-space computation of
+    :func:`profile_from_logits` without a warning). Positions marked invalid are not
+    validated and are read as the uniform law, so padding may hold anything.
+    ``check=False`` trusts every row to be a distribution and skips both (the
+    simulator passes its own exact marginals).
+
+    >>> import numpy as np
+    >>> q = profile_from_probabilities(np.array([[[0.75, 0.25, 0.0]]]))
+    >>> [round(float(x[0, 0]), 12) for x in (q.c, q.r, q.s)], round(float(q.H[0, 0]), 6)
+    ([0.75, 0.25, 0.25], 0.562335)
     """
     xp = namespace(p)
     if p.ndim != 3:
         raise ValueError(f"marginals must have shape (rows, m, V), got shape {tuple(p.shape)}")
-    if bool(xp.any(xp.isnan(p))):
-        raise ValueError("marginals contain NaN")
-    if bool(xp.any(p < 0)) or bool(xp.any(p > 1)):
-        raise ValueError("marginal probabilities must lie in [0, 1]")
-    total = xp.sum(p, axis=-1)
-    ok = xp.abs(total - 1.0) <= atol
-    if valid is not None:
-        ok = ok | ~xp.astype(valid, xp.bool)
-    if not bool(xp.all(ok)):
-        worst = float(xp.max(xp.abs(total - 1.0)))
-        raise ValueError(f"marginal rows must sum to 1 (worst deviation {worst:.3g} > {atol})")
+    if check:
+        ok = _default_valid(xp, p[..., 0], valid)
+        p = xp.where(ok[..., None], p, xp.ones_like(p) / p.shape[-1])
+        if bool(xp.any(xp.isnan(p))):
+            raise ValueError("marginals contain NaN")
+        if bool(xp.any(p < 0)) or bool(xp.any(p > 1)):
+            raise ValueError("marginal probabilities must lie in [0, 1]")
+        total = xp.sum(p, axis=-1)
+        if not bool(xp.all(xp.abs(total - 1.0) <= atol)):
+            worst = float(xp.max(xp.abs(total - 1.0)))
+            raise ValueError(f"marginal rows must sum to 1 (worst deviation {worst:.3g} > {atol})")
     with np.errstate(divide="ignore"):
         logits = xp.log(p)
-    return profile_from_logits(logits, valid, float64=True)
+    return profile_from_logits(logits, valid, check=check, float64=True)
 
 
 def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None = None,

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from theory import domains
 from theory.bruteforce import CouplingLP
-from theory.frechet import extremal_coupling, nested_failure_coupling
-from theory.joint import ExplicitJoint, check_marginals
+from theory.frechet import extremal_coupling, nested_failure_coupling, quantile_coupling
+from theory.joint import ExplicitJoint, check_marginals, entropy
 from theory.profile import Profile, profile_from_confidences
 from theory.rules import (
     EntropyBound,
@@ -110,17 +110,12 @@ def confidence_arrays(draw: Any, rows: int | st.SearchStrategy[int] = _ROWS,
     ordered = np.sort(P, axis=-1)
     c = ordered[..., -1]
     s = ordered[..., -2] if V_ > 1 else np.zeros_like(c)
-    H = np.array([[_entropy(p) for p in row] for row in P])
+    H = np.array([[entropy(p) for p in row] for row in P])
     valid = np.ones((rows_, m_), dtype=bool)
     if padding and draw(st.booleans()):
         valid = np.array(draw(st.lists(st.lists(st.booleans(), min_size=m_, max_size=m_),
                                        min_size=rows_, max_size=rows_)), dtype=bool)
     return ConfidenceArrays(c=c, s=np.minimum(s, 1.0 - c), H=H, valid=valid, marginals=P)
-
-
-def _entropy(p: np.ndarray) -> float:
-    q = p[p > 0]
-    return float(-np.sum(q * np.log(q)))
 
 
 def confidence_profiles(rows: int | st.SearchStrategy[int] = _ROWS,
@@ -153,11 +148,14 @@ def explicit_joints(draw: Any, n: int | st.SearchStrategy[int],
 @st.composite
 def couplings(draw: Any, marginals: Any) -> ExplicitJoint:
     """Random joints whose marginals are ``marginals`` ``(n, V)`` (within 1e-9): mixtures
-    of the product coupling, the disjoint-failure and nested-failure couplings and a
-    vertex of the coupling polytope (an LP with a random objective)."""
+    of the product coupling, the disjoint-failure and nested-failure couplings, a
+    quantile coupling with drawn token orders and a vertex of the coupling polytope (an
+    LP with a random objective)."""
     P = check_marginals(marginals)
+    n, V = P.shape
+    orders = [draw(st.permutations(range(V))) for _ in range(n)]
     parts = [ExplicitJoint.product_of_marginals(P), extremal_coupling(P),
-             nested_failure_coupling(P)]
+             nested_failure_coupling(P), quantile_coupling(P, orders)]
     lp = CouplingLP(P)
     size = len(lp.cells)
     parts.append(lp.vertex(np.array(draw(st.lists(st.floats(-1.0, 1.0), min_size=size,

@@ -18,8 +18,8 @@ def test_random_chains_are_positive_stochastic_and_start_stationary(chain):
 def test_rho_zero_makes_positions_independent():
     chain = random_chain(3, 0.0, np.random.default_rng(4))
     joint = chain_joint(chain, 4)
-    product = np.einsum("i,j,k,l->ijkl", *joint.marginals())
-    np.testing.assert_allclose(joint.p, product, atol=1e-14)
+    product = np.einsum("i,j,k,l->ijkl", *joint.marginals)
+    np.testing.assert_allclose(joint.table, product, atol=1e-14)
 
 
 def test_rho_one_makes_each_successor_nearly_certain():

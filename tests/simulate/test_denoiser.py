@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 import simulate.chain
 import simulate.denoiser
-import simulate.joints
 from simulate import (
     ChainDenoiser,
     MarkovChain,
@@ -143,7 +142,7 @@ def test_mask_id_may_not_collide_with_a_token():
         ChainDenoiser(TWO_STATE, mask_id=1)
 
 
-@pytest.mark.parametrize("module", [simulate.denoiser, simulate.chain, simulate.joints])
+@pytest.mark.parametrize("module", [simulate.denoiser, simulate.chain])
 def test_docstring_examples_hold(module):
     failed, _ = doctest.testmod(module)
     assert failed == 0

@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 from theory import (
     CouplingLP,
     factor_core,
+    frechet_bounds,
     frechet_margin,
     heterogeneity_bonus,
     joint_lower_bound,
     marginal_modes,
+    mode_probability_bounds_lp,
     prefix_margins_reference,
     spread_bonus,
     tight_certificate_survey,
@@ -23,6 +25,7 @@ from theory import (
 from theory.strategies import couplings, marginal_matrices
 
 small = dict(n=st.integers(1, 3), V=st.integers(2, 3))
+PAPER_PAIR = np.array([[0.9, 0.1, 0.0], [0.8, 0.15, 0.05]])
 
 
 def _clipped_tight(p):
@@ -48,8 +51,21 @@ def test_worst_case_joint_has_the_marginals_and_the_reported_margin(p):
 
 @given(marginal_matrices(**small))
 @example(np.array([[0.5, 0.5], [0.34, 0.66]]))
+@example(PAPER_PAIR)
 def test_worst_case_margin_is_at_least_the_clipped_tight_margin_even_when_sum_r_exceeds_1(p):
-    assert worst_case_margin(p).margin >= _clipped_tight(p) - 1e-9
+    margin = worst_case_margin(p).margin
+    assert margin >= _clipped_tight(p) - 1e-9
+    if math.fsum(marginal_modes(p).r) <= 1.0:  # where the tight certificate is exact
+        assert math.isclose(margin, _clipped_tight(p), abs_tol=1e-9)
+
+
+@given(marginal_matrices(**small))
+@example(PAPER_PAIR)
+def test_mode_probability_bounds_lp_are_the_frechet_bounds_of_the_confidences(p):
+    low, high = mode_probability_bounds_lp(p)
+    want = frechet_bounds(marginal_modes(p).c)
+    assert math.isclose(low, want[0], abs_tol=1e-9) and math.isclose(high, want[1], abs_tol=1e-9)
+    assert math.isclose(low, max(0.0, 1.0 - math.fsum(marginal_modes(p).r)), abs_tol=1e-9)
 
 
 @given(marginal_matrices(**small))

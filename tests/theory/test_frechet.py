@@ -8,6 +8,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from theory import (
+    ExplicitJoint,
     disjoint_failure_coupling,
     extremal_coupling,
     frechet_bounds,
@@ -15,10 +16,14 @@ from theory import (
     marginal_modes,
     nested_coupling,
     nested_failure_coupling,
+    quantile_coupling,
+    random_coupling,
+    tight_certificate,
 )
 from theory.strategies import couplings, marginal_matrices
 
 probabilities = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6)
+PAPER_PAIR = np.array([[0.9, 0.1, 0.0], [0.8, 0.15, 0.05]])
 
 
 def _binary(a):
@@ -59,12 +64,16 @@ def test_every_coupling_lies_within_the_frechet_bounds(case):
 
 
 @given(marginal_matrices(st.integers(1, 3), st.integers(1, 4)))
+@example(PAPER_PAIR)
 def test_extremal_coupling_has_the_marginals_and_minimises_p_of_x_star(p):
     joint = extremal_coupling(p)
     modes = marginal_modes(p)
     assert np.abs(joint.marginals - p).max() < 1e-12
     lower = max(0.0, 1.0 - math.fsum(modes.r))
     assert math.isclose(joint.prob(modes.x_star), lower, abs_tol=1e-12)
+    if math.fsum(modes.r) <= 1.0:  # and it attains the tight value
+        assert math.isclose(joint.mode_margin(modes.x_star), tight_certificate(p),
+                            abs_tol=1e-12)
 
 
 @given(marginal_matrices(st.integers(1, 3), st.integers(1, 4)))
@@ -73,6 +82,44 @@ def test_nested_failure_coupling_puts_min_c_on_x_star(p):
     modes = marginal_modes(p)
     assert np.abs(joint.marginals - p).max() < 1e-12
     assert math.isclose(joint.prob(modes.x_star), float(modes.c.min()), abs_tol=1e-12)
+
+
+@given(marginal_matrices(st.integers(1, 3), st.integers(1, 4)), st.data())
+@example(PAPER_PAIR, None)
+def test_every_coupling_has_the_prescribed_marginals(p, data):
+    orders = [list(range(p.shape[1]))[::-1]] * p.shape[0] if data is None else \
+        [data.draw(st.permutations(range(p.shape[1]))) for _ in range(p.shape[0])]
+    seed = 0 if data is None else data.draw(st.integers(0, 2**32 - 1))
+    joints = [ExplicitJoint.product_of_marginals(p), extremal_coupling(p),
+              nested_failure_coupling(p), quantile_coupling(p, orders),
+              random_coupling(p, np.random.default_rng(seed))]
+    for joint in joints:
+        assert np.abs(joint.marginals - p).max() < 1e-12
+
+
+@given(marginal_matrices(st.integers(1, 3), st.integers(1, 4)))
+def test_the_comonotone_quantile_coupling_attains_the_frechet_upper_bound(p):
+    joint = quantile_coupling(p, np.argsort(-p, axis=1, kind="stable"))
+    modes = marginal_modes(p)
+    assert math.isclose(joint.prob(modes.x_star), float(modes.c.min()), abs_tol=1e-12)
+
+
+@given(marginal_matrices(2, 3), st.integers(0, 2**32 - 1))
+def test_random_couplings_follow_their_rng(p, seed):
+    a = random_coupling(p, np.random.default_rng(seed), components=2)
+    b = random_coupling(p, np.random.default_rng(seed), components=2)
+    assert (a.table == b.table).all()
+
+
+@pytest.mark.parametrize("orders", [[[0, 0], [0, 1]], [[0, 1]], [[0.0, 1.0], [1.0, 0.0]]])
+def test_quantile_coupling_needs_a_permutation_per_position(orders):
+    with pytest.raises(ValueError, match="permutations"):
+        quantile_coupling([[0.5, 0.5], [0.25, 0.75]], orders)
+
+
+def test_random_coupling_refuses_negative_components():
+    with pytest.raises(ValueError, match="components"):
+        random_coupling([[0.5, 0.5]], np.random.default_rng(0), components=-1)
 
 
 @pytest.mark.parametrize("a, message", [([], "at least one"), ([0.5, 1.5], "outside"),

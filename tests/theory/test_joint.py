@@ -32,6 +32,12 @@ def test_explicit_joint_rejects_invalid_tables(table, message):
         ExplicitJoint(np.asarray(table, dtype=float))
 
 
+def test_ragged_tables_are_joints_with_one_vocabulary_per_position():
+    joint = ExplicitJoint(np.array([[1.0, 0.0, 0.0], [0, 0, 0]]))
+    assert joint.shape == (2, 3) and joint.marginal(0).tolist() == [1.0, 0.0]
+    assert joint.marginals.tolist() == [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+
+
 def test_explicit_joint_is_read_only():
     joint = ExplicitJoint(np.array([0.25, 0.75]))
     with pytest.raises(ValueError):
@@ -51,6 +57,7 @@ def test_product_of_marginals_has_zero_total_correlation(p):
 
 @given(explicit_joints(**sizes))
 def test_total_correlation_is_the_kl_to_the_product_of_marginals(joint):
+    assert joint.total_correlation() >= -1e-12
     assert math.isclose(joint.total_correlation(), kl_to_product(joint), abs_tol=1e-12)
     q = ExplicitJoint.product_of_marginals(list(joint.marginal(j) for j in range(joint.n)))
     direct = kl_divergence(joint, q)
@@ -138,3 +145,47 @@ def test_marginal_modes_use_lowest_id_ties_and_residual_sums(p):
 def test_check_marginals_names_the_problem(bad, message):
     with pytest.raises(ValueError, match=message):
         check_marginals(bad)
+
+
+def test_conditioning_and_sampling_agree_with_the_table():
+    joint = ExplicitJoint(np.array([[0.1, 0.2], [0.3, 0.4]]))
+    np.testing.assert_allclose(joint.condition({0: 1}).table, [3 / 7, 4 / 7])
+    np.testing.assert_allclose(joint.condition({1: 0}).table, [0.25, 0.75])
+    x = joint.sample(40_000, np.random.default_rng(0))
+    assert x.shape == (40_000, 2) and x.dtype == np.int64
+    assert abs((x[:, 0] == 1).mean() - 0.7) < 0.01
+
+
+@given(explicit_joints(st.integers(2, 3), st.integers(1, 3)), st.data())
+def test_marginal_joints_sum_the_other_positions_out(joint, data):
+    axes = data.draw(st.permutations(range(joint.n)))[:data.draw(st.integers(1, joint.n))]
+    sub = joint.marginal_joint(axes)
+    assert sub.shape == tuple(joint.shape[a] for a in axes)
+    for z in sub.tuples():
+        total = math.fsum(joint.prob(x) for x in joint.tuples()
+                          if all(x[a] == v for a, v in zip(axes, z, strict=True)))
+        assert math.isclose(sub.prob(z), total, abs_tol=1e-12)
+    for j, a in enumerate(axes):
+        assert np.abs(sub.marginal(j) - joint.marginal(a)).max() < 1e-12
+
+
+@given(explicit_joints(st.integers(2, 3), st.integers(1, 3)), st.data())
+def test_conditioning_is_bayes_rule_on_the_table(joint, data):
+    x = data.draw(st.sampled_from(joint.support()))
+    j = data.draw(st.integers(0, joint.n - 1))
+    given_j = joint.condition({j: x[j]})
+    rest = x[:j] + x[j + 1:]
+    assert math.isclose(given_j.prob(rest) * joint.marginal(j)[x[j]], joint.prob(x),
+                        rel_tol=1e-9, abs_tol=1e-15)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda j: j.condition({0: 0, 1: 0}), "every position"),
+    (lambda j: j.condition({0: 1}), "probability 0"),
+    (lambda j: j.condition({2: 0}), "does not name"),
+    (lambda j: j.marginal_joint((0, 0)), "distinct"),
+    (lambda j: j.marginal_joint(()), "distinct"),
+])
+def test_sub_joints_refuse_what_they_cannot_give(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(ExplicitJoint(np.array([[0.5, 0.5], [0.0, 0.0]])))
