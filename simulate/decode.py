@@ -5,8 +5,11 @@ The schedule is LLaDA's block-wise semi-autoregressive one [LLaDA]: the generati
 one denoiser call gives the exact marginals, the rule sees the masked positions of the
 row's current block (the first block with a mask) as a profile and commits a prefix of
 them to their argmax tokens (``theory.commit``: the one implementation of every rule).
-Static one-token-per-step decoding is ``Quota(1)``. Rows are independent sequences and
-advance in lockstep; a finished row makes no call and commits nothing.
+Static one-token-per-step decoding is ``Quota(1)`` (the default schedule: the rule as given
+at every step). ``DecodeConfig(steps=T)`` runs LLaDA's own quota schedule instead: T steps
+over the generation, and step t of each block commits ``theory.llada_quota(block_length,
+T / blocks, t)`` tokens. Rows are independent sequences and advance in lockstep; a finished
+row makes no call and commits nothing.
 
 Per step the simulator records the number committed, whether the committed tuple is the
 exact joint mode of those positions given the context (marginal MAP, other masked
@@ -35,6 +38,7 @@ from theory.rules import (
     Threshold,
     TightCertificate,
     commit,
+    llada_quota,
 )
 
 __all__ = ["DecodeConfig", "DecodeTrace", "StepView", "decode", "block_positions", "is_certified",
@@ -52,12 +56,18 @@ class DecodeConfig:
         block_length: semi-autoregressive block size; must divide ``gen_length``.
         check_modes: per step, compare the committed tuple with the exact joint mode.
         whole_mode: at the end, compute the exact joint mode of the whole generation.
+        steps: None (default) applies the rule as given at every step; an int T runs
+            LLaDA's quota schedule [LLaDA generate.py]: T steps in all, T / blocks per
+            block, step t of a block commits ``llada_quota(block_length, T / blocks, t)``
+            tokens (the rule must then be a :class:`theory.Quota`; the schedule sets its
+            k). T = gen_length is static decoding.
     """
 
     gen_length: int = 64
     block_length: int = 16
     check_modes: bool = True
     whole_mode: bool = True
+    steps: int | None = None
 
     def __post_init__(self) -> None:
         Integer("gen_length", 1).check(self.gen_length)
@@ -65,6 +75,26 @@ class DecodeConfig:
         if self.gen_length % self.block_length:
             raise ValueError(f"block_length = {self.block_length} must divide gen_length = "
                              f"{self.gen_length}")
+        if self.steps is not None:
+            blocks = self.gen_length // self.block_length
+            Integer("steps", blocks, self.gen_length,
+                    meaning="LLaDA steps: one per block at least, one per token at most"
+                    ).check(self.steps)
+            if self.steps % blocks:
+                raise ValueError(f"steps = {self.steps} must be a multiple of the number of "
+                                 f"blocks, {blocks} (LLaDA gives each block steps / blocks)")
+
+    def quota(self, t: int) -> int | None:
+        """k_t of LLaDA's schedule at step ``t`` of the decode (None without ``steps``).
+        Every block starts fully masked (m0 = block_length) and takes steps / blocks steps.
+
+        >>> [DecodeConfig(8, 4, steps=6).quota(t) for t in range(6)]
+        [2, 1, 1, 2, 1, 1]
+        """
+        if self.steps is None:
+            return None
+        per_block = self.steps // (self.gen_length // self.block_length)
+        return llada_quota(self.block_length, per_block, t % per_block)
 
 
 @dataclass(frozen=True)
@@ -159,8 +189,13 @@ def decode(denoiser: ChainDenoiser, prompts: np.ndarray, rule: Rule,
     ``reference`` (B, N) int: final tokens of a reference decode of the same prompts
     (usually static, ``Quota(1)``), for the agreement records. ``observe`` is called
     once per step with a :class:`StepView` (studies read profiles along a path with it).
+    With ``config.steps`` the rule must be a :class:`theory.Quota`, whose k the schedule
+    sets at each step (:meth:`DecodeConfig.quota`).
     """
     config = config or DecodeConfig()
+    if config.steps is not None and not isinstance(rule, Quota):
+        raise ValueError(f"DecodeConfig(steps={config.steps}) schedules the quota rule; "
+                         f"got {rule.label()}")
     prompts = denoiser.check_states(prompts)
     if (prompts == denoiser.mask_id).any():
         raise ValueError("prompts must not contain the mask id")
@@ -180,8 +215,9 @@ def decode(denoiser: ChainDenoiser, prompts: np.ndarray, rule: Rule,
         if a.size == 0:
             break
         steps = t + 1
-        view, new, out = _step(denoiser.take(a), x[a], rule, P, blk, config.check_modes,
-                               None if reference is None else reference[a])
+        k_t = config.quota(t)
+        view, new, out = _step(denoiser.take(a), x[a], rule if k_t is None else Quota(k_t), P,
+                               blk, config.check_modes, None if reference is None else reference[a])
         if observe is not None:
             observe(StepView(t=t, rows=a, **view))
         x[a] = new
@@ -200,7 +236,11 @@ def decode(denoiser: ChainDenoiser, prompts: np.ndarray, rule: Rule,
         S[:, P:] = True
         mode = denoiser.joint_mode(start, S).tokens
         mode_agreement = (x[:, P:] == mode[:, P:]).mean(axis=1)
-    return DecodeTrace(rule=rule.label(), certified=is_certified(rule), prompt_length=P,
+    if config.steps is None:
+        label, certified = rule.label(), is_certified(rule)
+    else:  # every k_t = 1 exactly when there is one step per token
+        label, certified = f"quota(steps={config.steps})", config.steps == G
+    return DecodeTrace(rule=label, certified=certified, prompt_length=P,
                        tokens=x, calls=calls, loglik=denoiser.log_likelihood(x, start=P),
                        ref_agreement=ref_agreement, mode_agreement=mode_agreement, **rec)
 

@@ -4,7 +4,9 @@ An :class:`ExplicitJoint` is a full probability table over ``n`` positions with
 vocabularies ``V_1, ..., V_n`` (shape ``(V_1, ..., V_n)``, float64). Everything a
 theorem talks about (marginals, their modes, the joint mode, margins, entropies,
 distances to the product of marginals) is computed by brute force over the table,
-so keep ``prod V_j`` small (a few thousand cells at most).
+so keep ``prod V_j`` small (a few thousand cells at most). Sub-joints
+(:meth:`ExplicitJoint.marginal_joint`, :meth:`ExplicitJoint.condition`) and draws
+(:meth:`ExplicitJoint.sample`) serve the simulator's brute-force twins.
 
 Marginal matrices (``(n, V)``, one row per position, zero-padded) are validated
 by :func:`check_marginals`; :func:`marginal_modes` gives the quantities of

@@ -13,6 +13,7 @@ from theory import (
     Quota,
     Threshold,
     TightCertificate,
+    llada_quota,
     make_rule,
 )
 
@@ -135,14 +136,42 @@ def test_which_rules_are_certified(rule, certified):
     assert is_certified(rule) is certified
 
 
+@pytest.mark.parametrize("steps", [2, 4, 6, 8, 10, 12])
+def test_llada_schedule_commits_its_quota_at_every_step_of_every_block(steps):
+    den, prompts = _world(6, 0.5)
+    config = DecodeConfig(gen_length=12, block_length=6, steps=steps)
+    trace = decode(den, prompts, Quota(1), config)
+    per_block = steps // 2
+    want = [llada_quota(6, per_block, t % per_block) for t in range(steps)]
+    assert (trace.n == np.array(want)[None, :]).all() and (trace.calls == steps).all()
+    assert trace.rule == f"quota(steps={steps})" and trace.certified is (steps == 12)
+    assert not (trace.tokens == den.mask_id).any()
+
+
+def test_llada_schedule_with_one_step_per_token_is_static_decoding():
+    den, prompts = _world(7, 0.6)
+    static = decode(den, prompts, Quota(1), SMALL)
+    llada = decode(den, prompts, Quota(1), DecodeConfig(12, 6, steps=12))
+    assert (llada.tokens == static.tokens).all() and (llada.n == static.n).all()
+    assert DecodeConfig().steps is None  # the default is the rule as given: static decoding
+
+
 def test_bad_configurations_are_refused():
     with pytest.raises(ValueError, match="divide"):
         DecodeConfig(gen_length=10, block_length=4)
+    with pytest.raises(ValueError, match="multiple"):
+        DecodeConfig(gen_length=12, block_length=6, steps=5)
+    with pytest.raises(ValueError, match="steps"):
+        DecodeConfig(gen_length=12, block_length=6, steps=14)
+    with pytest.raises(ValueError, match="steps"):
+        DecodeConfig(gen_length=12, block_length=6, steps=1)
     den, prompts = _world(0, 0.5)
     with pytest.raises(ValueError, match="mask"):
         decode(den, np.full_like(prompts, den.mask_id), Quota(1), SMALL)
     with pytest.raises(ValueError, match="reference"):
         decode(den, prompts, Quota(1), SMALL, reference=prompts)
+    with pytest.raises(ValueError, match="quota"):
+        decode(den, prompts, Threshold(0.9), DecodeConfig(12, 6, steps=6))
 
 
 def test_on_one_dependent_world_frechet_commits_in_parallel_safely_and_threshold_does_not():
