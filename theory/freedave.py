@@ -166,8 +166,8 @@ class _Row:
         for n, node in enumerate(nodes):
             for i, bit in enumerate(node):
                 drafts[n, ranked[i]] = choices[bit][ranked[i]]
-        final = active_window(drafts, self.mask_id, self.blocks).any(axis=1)
-        terminal = [len(node) == m0 and (self.config.refresh or not bool(final[n]))
+        open_ = np.any(active_window(drafts, self.mask_id, self.blocks), axis=1).tolist()
+        terminal = [len(node) == m0 and (self.config.refresh or not open_[n])
                     for n, node in enumerate(nodes)]
         return nodes, drafts, terminal
 
