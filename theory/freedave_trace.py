@@ -208,9 +208,9 @@ def predicted_calls(trace: StaticTrace, config: FreeDave) -> CallCount:
     one call of one state. Static decoding costs T calls.
 
     >>> t = StaticTrace((StaticStep(0, 0, (5, 6, 7), (1, 1, 1)),
-    ...                  StaticStep(1, 0, (7, 6), (1, 1)), StaticStep(2, 0, (6,), (1,))))
-    >>> predicted_calls(t, FreeDave(K=3))
-    CallCount(calls=2, states=3, accepted=(1, 2))
+    ...                  StaticStep(1, 0, (6, 7), (1, 1)), StaticStep(2, 0, (7,), (1,))))
+    >>> predicted_calls(t, FreeDave(K=3))  # f(x_0), then f(d_1), f(d_2); d_3 is final
+    CallCount(calls=2, states=3, accepted=(3,))
     """
     if config.tree.uses_runner_up and trace.T and not trace.has_runner_up:
         raise ValueError("this draft tree branches on runner-up tokens; the trace has none")
