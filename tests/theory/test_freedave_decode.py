@@ -184,3 +184,13 @@ def test_an_oracle_that_predicts_the_mask_id_or_a_wrong_shape_is_rejected():
     for oracle in (mask_argmax, wrong_shape):
         with pytest.raises(ValueError):
             freedave_decode(oracle, np.full((2, 3), -1), mask_id=-1)
+
+
+def test_the_freedave_modules_never_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, theory.freedave, theory.freedave_optimal, theory.freedave_toys, "
+            "theory.freedave_survey; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
