@@ -57,7 +57,7 @@ class DecodeRun:
         states: states evaluated in all calls together (compute cost).
         row_calls, row_states: the same per row (a row's share of the batched calls).
         accepted: per row, tokens committed by each round (static decoding: all 1).
-        traces: per row static trace (``static_decode`` only, else None).
+        traces: per row static trace (``static_decode`` only; empty for FreeDave).
     """
 
     x: np.ndarray
@@ -66,7 +66,7 @@ class DecodeRun:
     row_calls: tuple[int, ...]
     row_states: tuple[int, ...]
     accepted: tuple[tuple[int, ...], ...]
-    traces: tuple[StaticTrace, ...] | None = None
+    traces: tuple[StaticTrace, ...] = ()
 
 
 def _call(oracle: Oracle, states: np.ndarray) -> OracleOutput:

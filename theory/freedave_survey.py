@@ -7,17 +7,20 @@ Each ``compute_*`` function is pure (inputs: sizes and a seed) and returns plain
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from theory.freedave import static_decode
-from theory.freedave_core import Blocks, DraftTree, FreeDave
+from theory.freedave_core import Blocks, DraftTree, FreeDave, Oracle
 from theory.freedave_optimal import brute_force_calls, consistency_hypotheses, optimal_calls
 from theory.freedave_toys import ConsistentOracle, HashOracle, random_trace
 from theory.freedave_trace import predicted_calls
 
 __all__ = ["compute_speedups", "compute_class_gaps", "compute_off_path_gaps"]
 
-ORACLES = {
+ORACLES: dict[str, Callable[[int], Oracle]] = {
     "consistent noise=0": lambda s: ConsistentOracle(8, s, 0.0, 0.0),
     "consistent noise=0.1": lambda s: ConsistentOracle(8, s, 0.1, 0.0),
     "consistent noise=0.5 flip=0.05": lambda s: ConsistentOracle(8, s, 0.5, 0.05),
@@ -27,7 +30,7 @@ ORACLES = {
 
 
 def compute_speedups(n: int = 20, L: int = 32, block: int = 8,
-                     Ks: tuple[int, ...] = (1, 2, 4, 8), seed: int = 0) -> list[dict]:
+                     Ks: tuple[int, ...] = (1, 2, 4, 8), seed: int = 0) -> list[dict[str, Any]]:
     """Mean static calls / FreeDave calls and mean states per token, per oracle and K.
 
     n fully masked sequences of length L, LLaDA blocks of ``block``, one oracle.
@@ -48,7 +51,7 @@ def compute_speedups(n: int = 20, L: int = 32, block: int = 8,
 
 
 def compute_class_gaps(n: int = 300, max_T: int = 8, Ks: tuple[int, ...] = (2, 3, 4),
-                       seed: int = 0) -> list[dict]:
+                       seed: int = 0) -> list[dict[str, Any]]:
     """How often each wider class beats the narrower one on random traces.
 
     Columns: FreeDave > OPT_N (greedy acceptance loses), OPT_N > OPT_S (memory wins),
@@ -63,8 +66,9 @@ def compute_class_gaps(n: int = 300, max_T: int = 8, Ks: tuple[int, ...] = (2, 3
             sizes = tuple(int(v) for v in rng.integers(1, max_T // 2 + 1, rng.integers(1, 3)))
             traces.append(random_trace(rng, sizes, consistent=consistent))
         for K in Ks:
-            c = {"consistent": consistent, "K": K, "n": n, "greedy_loses": 0,
-                 "memory_wins": 0, "unverified_wins": 0, "h1h2": 0, "theorem_fails": 0}
+            c: dict[str, Any] = {"consistent": consistent, "K": K, "n": n, "greedy_loses": 0,
+                                 "memory_wins": 0, "unverified_wins": 0, "h1h2": 0,
+                                 "theorem_fails": 0}
             for t in traces:
                 fd = predicted_calls(t, FreeDave(K)).calls
                 on, os_ = optimal_calls(t, K, memory=False), optimal_calls(t, K)
@@ -79,11 +83,12 @@ def compute_class_gaps(n: int = 300, max_T: int = 8, Ks: tuple[int, ...] = (2, 3
     return out
 
 
-def compute_off_path_gaps(n: int = 30, seed: int = 0) -> list[dict]:
+def compute_off_path_gaps(n: int = 30, seed: int = 0) -> list[dict[str, Any]]:
     """Brute force on tiny oracles (L <= 4, V = 3, K = 2): D_K (any source) vs P_K."""
     out = []
     for drafts in ("prefix", "subset"):
-        c = {"drafts": drafts, "n": n, "any_beats_path": 0, "path_beats_verified": 0}
+        c: dict[str, Any] = {"drafts": drafts, "n": n, "any_beats_path": 0,
+                             "path_beats_verified": 0}
         for i in range(n):
             oracle = (HashOracle(3, seed + i, 4.0) if i % 2 else
                       ConsistentOracle(3, seed + i, 0.5, 0.1))
@@ -97,7 +102,7 @@ def compute_off_path_gaps(n: int = 30, seed: int = 0) -> list[dict]:
     return out
 
 
-def _table(rows: list[dict]) -> str:
+def _table(rows: list[dict[str, Any]]) -> str:
     keys = list(rows[0])
     fmt = [f"{v:.2f}" if isinstance(v, float) else str(v) for r in rows for v in r.values()]
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]

@@ -138,3 +138,12 @@ def test_the_left_to_right_adversary_trace_allows_no_saving(T, K):
     if T <= 8:
         assert optimal_calls(trace, K, drafts="subset", tokens="top2", sources="path") == T
     assert optimal_calls(trace, None, memory=True) == freedave(trace, K) == T
+
+
+def test_the_survey_finds_no_theorem_failure_and_no_k1_speedup():
+    from theory.freedave_survey import compute_class_gaps, compute_speedups
+
+    assert all(row["theorem_fails"] == 0 for row in compute_class_gaps(n=20, max_T=6))
+    rows = compute_speedups(n=2, L=8, block=4, Ks=(1, 2))
+    assert all(row["speedup"] == 1.0 for row in rows if row["K"] == 1)
+    assert all(row["speedup"] >= 1.0 for row in rows)
