@@ -147,3 +147,12 @@ def test_the_survey_finds_no_theorem_failure_and_no_k1_speedup():
     rows = compute_speedups(n=2, L=8, block=4, Ks=(1, 2))
     assert all(row["speedup"] == 1.0 for row in rows if row["K"] == 1)
     assert all(row["speedup"] >= 1.0 for row in rows)
+
+
+def test_the_runner_up_tree_can_cost_more_calls_than_the_chain_it_contains():
+    rng = np.random.default_rng(2072)
+    size = int(rng.integers(2, 9))
+    from theory.freedave_toys import random_trace
+
+    trace = random_trace(rng, (size,))
+    assert freedave(trace, 4, tree="runner_up") == 5 > freedave(trace, 3) == 4
