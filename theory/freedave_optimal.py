@@ -158,6 +158,12 @@ def optimal_calls(trace: StaticTrace, K: int | None, *, drafts: str = "prefix",
     length, for small traces); ``memory=False``: class N_K (linear-time jump DP).
     ``K=None``: unbounded budget. ``maximal=False`` searches every subset instead of
     only the largest ones (the slow twin that checks that evaluating more never hurts).
+
+        OPT = min over evaluation sequences E_1, E_2, ... (|E_c| <= K, each state a free
+        draft of a source, or the first unverified static state) of the first c with
+        x_0..x_{t-1} all evaluated, summed over segments (blocks with ``refresh``).
+
+    Hypotheses: a deterministic oracle; sources as in the module docstring.
     Reference: [FreeDave] abstract (claim of fewest calls); statement in this module.
 
     >>> optimal_calls(agreement_trace((2, 3, 1, 1, 1)), 4, memory=False)
@@ -173,7 +179,11 @@ def optimal_calls(trace: StaticTrace, K: int | None, *, drafts: str = "prefix",
 
 
 def consistency_hypotheses(trace: StaticTrace) -> tuple[bool, bool]:
-    """(H1, H2) of result 3: no nested draft beyond A(j) on the path; A(j+1) >= A(j)-1."""
+    """(H1, H2) of result 3: no nested draft beyond A(j) on the path; A(j+1) >= A(j)-1.
+
+    >>> consistency_hypotheses(swap_trace())
+    (False, True)
+    """
     A = agreement_lengths(trace)
     h1 = all(not draft_hits(trace, j)[A[j]:].any() for j in range(trace.T))
     h2 = all(A[j + 1] >= A[j] - 1 for j in range(trace.T - 1)

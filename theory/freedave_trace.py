@@ -128,7 +128,13 @@ def draft_hits(trace: StaticTrace, j: int, *, drafts: str = "prefix",
     A free draft commits window positions of x_j to tokens read off F_j: the top k of
     the ranking (``drafts="prefix"``) or any set of positions (``"subset"``), each to
     the argmax (``tokens="argmax"``) or to argmax or runner-up (``"top2"``). Entry k-1
-    says whether the static state x_{j+k} is such a draft.
+    says whether the static state x_{j+k} is such a draft:
+
+        hit_k = [tau_i in allowed_j(p_i) for i = j..j+k-1] and
+                [prefix: {top k of F_j} = {p_j, ..., p_{j+k-1}}].
+
+    Hypotheses: a valid trace (positions of a block leave the window one per step).
+    Reference: [FreeDave] draft construction; ALGORITHMS.md section 4, step 1.
 
     >>> t = StaticTrace((StaticStep(0, 0, (5, 6, 7), (1, 1, 1)),
     ...                  StaticStep(1, 0, (7, 6), (1, 1)), StaticStep(2, 0, (6,), (1,))))
@@ -160,7 +166,12 @@ def agreement_lengths(trace: StaticTrace) -> np.ndarray:
     """A(j): how many nested drafts of step j lie on the static path; shape (T,) int64.
 
     A(j) = max{a : top_k(F_j) = {p_j..p_{j+k-1}} and F_j's argmax = tau there, k <= a};
-    always 1 <= A(j) <= m_j (d_1 = x_{j+1}).
+    always 1 <= A(j) <= m_j (d_1 = x_{j+1}). A chain round from x_j accepts min(D, A(j)).
+    Reference: [FreeDave] verification rule; this module's docstring for the proof.
+
+    >>> t = StaticTrace((StaticStep(0, 0, (5, 6), (1, 1)), StaticStep(1, 0, (6,), (2,))))
+    >>> agreement_lengths(t).tolist()  # F_0 predicted token 1 at 6, static put 2
+    [1, 1]
     """
     out = np.zeros(trace.T, dtype=np.int64)
     for j in range(trace.T):
@@ -206,6 +217,9 @@ def predicted_calls(trace: StaticTrace, config: FreeDave) -> CallCount:
     node is evaluated; accepted b = :func:`tree_accepted`; next state x_{j+b}. A state
     whose forward is unknown (x_0, or a block start after a terminal landing) costs
     one call of one state. Static decoding costs T calls.
+
+    Hypotheses: the oracle is deterministic (then this equals the run exactly).
+    Reference: [FreeDave] Algorithm (draft, verify, accept); ALGORITHMS.md section 4.
 
     >>> t = StaticTrace((StaticStep(0, 0, (5, 6, 7), (1, 1, 1)),
     ...                  StaticStep(1, 0, (6, 7), (1, 1)), StaticStep(2, 0, (7,), (1,))))
