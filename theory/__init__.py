@@ -53,6 +53,35 @@ from theory.frechet import (
     quantile_coupling,
     random_coupling,
 )
+from theory.freedave import DecodeRun, freedave_decode, static_decode
+from theory.freedave_core import (
+    K_DRAFTS,
+    Blocks,
+    DraftTree,
+    FreeDave,
+    Oracle,
+    OracleOutput,
+    active_window,
+    rank_window,
+    static_step,
+)
+from theory.freedave_optimal import (
+    agreement_trace,
+    brute_force_calls,
+    consistency_hypotheses,
+    optimal_calls,
+    swap_trace,
+)
+from theory.freedave_trace import (
+    CallCount,
+    StaticStep,
+    StaticTrace,
+    TraceOracle,
+    agreement_lengths,
+    draft_hits,
+    predicted_calls,
+    tree_accepted,
+)
 from theory.joint import (
     ExplicitJoint,
     Modes,
@@ -96,6 +125,12 @@ THEOREMS = (frechet_bounds, fastdllm_theorem1, fastdllm_tv_bound, fastdllm_kl_bo
             factor_implies_frechet, tight_certificate, certificate_spread_bonus, entropy_bound)
 
 __all__ = [
+    # FreeDave (ALGORITHMS.md section 4)
+    "OracleOutput", "Oracle", "Blocks", "DraftTree", "FreeDave", "K_DRAFTS", "active_window",
+    "rank_window", "static_step", "DecodeRun", "static_decode", "freedave_decode",
+    "StaticStep", "StaticTrace", "CallCount", "draft_hits", "agreement_lengths",
+    "tree_accepted", "predicted_calls", "TraceOracle", "optimal_calls", "brute_force_calls",
+    "consistency_hypotheses", "agreement_trace", "swap_trace",
     # profiles and rules
     "Profile", "profile_from_logits", "profile_from_probabilities", "profile_from_confidences",
     "Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate", "EntropyBound",
