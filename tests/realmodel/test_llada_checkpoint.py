@@ -32,7 +32,7 @@ def _eurobert(model):
 
 @pytest.mark.parametrize("shape", [dict(), dict(n_kv_heads=2), dict(d_model=64, n_heads=2)])
 def test_sharded_checkpoint_round_trips_and_matches_eurobert(tmp_path, shape):
-    model = random_llada(tiny_config(**shape), seed=1, logit_scale=20.0)
+    model = random_llada(tiny_config(**shape), seed=1, logit_scale=4.0)
     folder = save_llada(model, tmp_path / "ckpt", max_shard_bytes=40_000)
     index = json.loads((folder / INDEX_NAME).read_text())
     assert len(set(index["weight_map"].values())) > 1
@@ -56,12 +56,13 @@ def test_single_file_checkpoint_loads_in_bf16(tmp_path):
     assert all(p.dtype == torch.bfloat16 for p in loaded.parameters())
     ids = torch.arange(10)[None]
     with torch.no_grad():
-        diff = (loaded(ids).float() - model(ids)).abs().max()
+        exact = model(ids)
+        diff = (loaded(ids).float() - exact).abs().max() / exact.abs().max()
     assert float(diff) < 0.05
 
 
 def test_padding_mask_matches_eurobert_attention_mask():
-    model = random_llada(tiny_config(), seed=3, logit_scale=10.0)
+    model = random_llada(tiny_config(), seed=3, logit_scale=4.0)
     ids = torch.randint(4, 96, (2, 12), generator=torch.Generator().manual_seed(1))
     keep = torch.ones(2, 12, dtype=torch.bool)
     keep[1, :5] = False
@@ -73,7 +74,7 @@ def test_padding_mask_matches_eurobert_attention_mask():
 
 
 def test_left_padding_with_shifted_positions_equals_unpadded_forward():
-    model = random_llada(tiny_config(), seed=4, logit_scale=10.0)
+    model = random_llada(tiny_config(), seed=4, logit_scale=4.0)
     ids = torch.randint(4, 96, (1, 9), generator=torch.Generator().manual_seed(2))
     padded = torch.cat([torch.zeros(1, 4, dtype=torch.long), ids], dim=1)
     keep = padded != 0
