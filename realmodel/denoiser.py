@@ -67,6 +67,10 @@ class Denoiser(Protocol):
         """Token ids before and after the generated region, for a text prompt."""
         ...
 
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of ``text`` without special tokens."""
+        ...
+
     def decode_text(self, ids: list[int]) -> str:
         ...
 
@@ -129,6 +133,12 @@ class LLaDADenoiser:
         allowed = attention_mask(key_ok, attend)
         return self.model(ids, positions, allowed=allowed, cache=cache, span=span, head=head)
 
+    def tokenize(self, text: str) -> list[int]:
+        if self.tokenizer is None:
+            raise ValueError(f"model {self.name!r} has no tokenizer: give prompts as "
+                             "{\"input_ids\": [...]}")
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def encode(self, prompt: str, suffix: str | None = None) -> tuple[list[int], list[int]]:
         if self.tokenizer is None:
             raise ValueError(f"model {self.name!r} has no tokenizer: give prompts as "
@@ -140,9 +150,7 @@ class LLaDADenoiser:
             ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         else:
             ids = self.tokenizer(prompt)["input_ids"]
-        tail = [] if suffix is None else self.tokenizer(suffix, add_special_tokens=False)[
-            "input_ids"]
-        return list(ids), list(tail)
+        return list(ids), [] if suffix is None else self.tokenize(suffix)
 
     def decode_text(self, ids: list[int]) -> str:
         if self.tokenizer is None:
