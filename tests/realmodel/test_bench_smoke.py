@@ -1,6 +1,7 @@
 """benchmarks/bench_decode.py runs end to end (quick mode) and its ratios are consistent."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_decode.py"
@@ -9,6 +10,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_decode.py"
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_decode", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
     spec.loader.exec_module(module)
     return module
 
