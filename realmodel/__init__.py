@@ -1,3 +1,40 @@
-"""paradec.realmodel"""
+"""paradec.realmodel: real models, the one decode engine, and confidence traces.
 
-__all__: list[str] = []
+- :mod:`realmodel.llada`, :mod:`realmodel.checkpoint`: paradec's LLaDA-architecture module
+  and LLaDA's on-disk format (loads LLaDA-8B-Instruct folders without remote code).
+- :mod:`realmodel.hf`: transformers masked LMs as denoisers; the pretrained AntiBERTy.
+- :mod:`realmodel.engine`: the decode loop (rules from theory, blocks, KV caches, batches).
+- :mod:`realmodel.trace`: versioned Parquet traces, streaming writer, validating reader.
+
+May import theory and simulate; nothing but ``paradec/commands`` imports realmodel.
+"""
+
+from realmodel.cache import KVCache
+from realmodel.checkpoint import eurobert_config, eurobert_state_dict, load_llada, save_llada
+from realmodel.denoiser import Denoiser, LLaDADenoiser
+from realmodel.engine import CACHE_MODES, DecodeConfig, DecodeState, Engine, StepRecord, decode
+from realmodel.hf import MaskedLMDenoiser, load_antiberty, load_masked_lm
+from realmodel.llada import LLaDAConfig, LLaDAModel
+from realmodel.models import builtin_prompts, load_denoiser, read_prompts, score
+from realmodel.prompts import DecodeResult, Prompt, SequenceResult
+from realmodel.sampling import EOS_MODES, SpecialTokens, window_profile
+from realmodel.tiny import bench_config, random_llada, tiny_config
+from realmodel.trace import (
+                              SCHEMA_VERSION,
+                              Trace,
+                              TraceError,
+                              TraceStep,
+                              TraceWriter,
+                              provenance,
+                              read_trace,
+)
+
+__all__ = [
+    "LLaDAConfig", "LLaDAModel", "save_llada", "load_llada", "eurobert_config",
+    "eurobert_state_dict", "KVCache", "Denoiser", "LLaDADenoiser", "MaskedLMDenoiser",
+    "load_masked_lm", "load_antiberty", "SpecialTokens", "EOS_MODES", "window_profile",
+    "CACHE_MODES", "DecodeConfig", "DecodeState", "StepRecord", "Engine", "decode", "Prompt",
+    "SequenceResult", "DecodeResult", "SCHEMA_VERSION", "Trace", "TraceStep", "TraceWriter",
+    "TraceError", "read_trace", "provenance", "load_denoiser", "read_prompts",
+    "builtin_prompts", "score", "tiny_config", "bench_config", "random_llada",
+]

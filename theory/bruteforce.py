@@ -249,8 +249,8 @@ def _passes(rule: Rule, prefix: list[int], c: list[float], r: list[float], s: li
     if isinstance(rule, Threshold):
         return c[last] >= rule.tau
     if isinstance(rule, Factor):
-        if rule.fastdllm_quirks:
-            return c[last] >= 1.0 - rule.f / (n + 1.0)
+        if rule.fastdllm_quirks:  # the reference code's threshold for rank 1 is -1
+            return n == 1 or c[last] >= 1.0 - rule.f / (n + 1.0)
         return (n + 1.0) * r[last] < rule.f
     if isinstance(rule, (Frechet, TightCertificate)):
         total = 0.0

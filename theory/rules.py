@@ -110,9 +110,10 @@ class Threshold(Rule):
 class Factor(Rule):
     """Largest n with (n+1) r_(n) < f. [FastdLLM]
 
-    ``fastdllm_quirks=True`` reproduces the public reference code instead: ranks
-    pass with ``c_(n) >= 1 - f/(n+1)`` (that is ``<=``), and when only the last
-    rank fails every position is committed.
+    ``fastdllm_quirks=True`` reproduces the public reference code instead: rank 1
+    always passes, later ranks pass with ``c_(n) >= 1 - f/(n+1)`` (that is ``<=``),
+    and when only the last rank fails every position is committed (so with m = 2 a
+    failing rank 2 commits both).
     """
 
     f: float = 1.0
@@ -125,8 +126,8 @@ class Factor(Rule):
 
     def accepts(self, xp: Any, sp: Sorted) -> Array:
         n = _ranks(xp, sp.r)
-        if self.fastdllm_quirks:
-            return sp.c >= 1.0 - self.f / (n + 1.0)
+        if self.fastdllm_quirks:  # the reference sets rank 1's threshold to -1
+            return (sp.c >= 1.0 - self.f / (n + 1.0)) | (n == 1.0)
         return (n + 1.0) * sp.r < self.f
 
     def adjust(self, xp: Any, n: Array, n_valid: Array, leading: Array) -> Array:

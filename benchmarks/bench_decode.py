@@ -1,0 +1,179 @@
+"""Decode-engine benchmark: rules x KV-cache modes x dtypes, ratios measured in one run.
+
+A seeded random LLaDA-shaped model (realmodel.tiny.bench_config: d 512, 8 layers, vocab
+8192, ~36M parameters) decodes the same prompts with static decoding (quota 1), threshold
+0.9 and Fréchet 0.25, each with cache none / prefix / dual, in float32 and bfloat16.
+Reported per configuration: forward calls, tokens per call, wall seconds (device
+synchronised), and ratios against static decoding without cache in the same dtype (calls
+and wall time) and against the same rule without cache (wall time, and the share of
+tokens that equal the uncached run's: caches change the function being decoded).
+
+A second table measures batch invariance: prompts decoded alone vs together in one
+left-padded batch, share of generated tokens that differ, per dtype and cache mode.
+
+Run:  PYTHONPATH=. python benchmarks/bench_decode.py [--quick] [--json OUT]
+The random model's confidences are shaped by its logit scale, not by language: calls per
+rule are mechanics, not a quality claim.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from realmodel.denoiser import LLaDADenoiser
+from realmodel.engine import DecodeConfig, decode
+from realmodel.prompts import Prompt
+from realmodel.tiny import bench_config, random_llada, tiny_config
+from theory import make_rule
+
+RULES = {"static": ("quota", 1), "threshold 0.9": ("threshold", 0.9),
+         "frechet 0.25": ("frechet", 0.25)}
+CACHES = ("none", "prefix", "dual")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+@dataclass(frozen=True)
+class Setup:
+    gen_length: int = 256
+    block_length: int = 32
+    prompt_length: int = 64
+    n_prompts: int = 1
+    logit_scale: float = 10.0
+    seed: int = 0
+    quick: bool = False
+    dtypes: tuple[str, ...] = ("float32", "bfloat16")
+
+
+def make_model(setup: Setup, dtype: torch.dtype) -> LLaDADenoiser:
+    config = tiny_config(d_model=64, vocab_size=256) if setup.quick else bench_config()
+    model = random_llada(config, seed=setup.seed, logit_scale=setup.logit_scale, dtype=dtype)
+    return LLaDADenoiser(model, name="bench-random")
+
+
+def make_prompts(setup: Setup, vocab: int, lengths: list[int] | None = None) -> list[Prompt]:
+    gen = torch.Generator().manual_seed(setup.seed + 1)
+    lengths = lengths or [setup.prompt_length] * setup.n_prompts
+    return [Prompt(ids=tuple(torch.randint(4, vocab, (n,), generator=gen).tolist()),
+                   name=f"random-{i}") for i, n in enumerate(lengths)]
+
+
+def compute_matrix(setup: Setup) -> list[dict[str, Any]]:
+    """One row per (dtype, rule, cache); ratios against this run's own baselines."""
+    rows = []
+    for dtype_name in setup.dtypes:
+        denoiser = make_model(setup, DTYPES[dtype_name])
+        prompts = make_prompts(setup, denoiser.vocab_size)
+        decode(denoiser, prompts[:1], DecodeConfig(gen_length=setup.block_length,
+                                                   block_length=setup.block_length))  # warm-up
+        outputs: dict[tuple[str, str], list[list[int]]] = {}
+        for label, (rule, value) in RULES.items():
+            for cache in CACHES:
+                config = DecodeConfig(rule=make_rule(rule, value), gen_length=setup.gen_length,
+                                      block_length=setup.block_length, cache=cache)
+                result = decode(denoiser, prompts, config)
+                outputs[label, cache] = [s.generated for s in result.sequences]
+                rows.append({"dtype": dtype_name, "rule": label, "cache": cache,
+                             "calls": result.calls, "tokens": result.generated_tokens,
+                             "tokens_per_call": result.tokens_per_call,
+                             "wall_s": result.wall_seconds,
+                             "tokens_per_s": result.tokens_per_second,
+                             "agree_with_none": _agreement(outputs[label, cache],
+                                                           outputs[label, "none"])})
+    for row in rows:
+        base = _find(rows, row["dtype"], "static", "none")
+        same = _find(rows, row["dtype"], row["rule"], "none")
+        row["calls_vs_static_none"] = base["calls"] / row["calls"]
+        row["speed_vs_static_none"] = base["wall_s"] / row["wall_s"]
+        row["speed_vs_rule_none"] = same["wall_s"] / row["wall_s"]
+    return rows
+
+
+def compute_invariance(setup: Setup, rule: str = "threshold 0.9") -> list[dict[str, Any]]:
+    """Share of generated tokens that differ between decoding alone and in one batch."""
+    rows = []
+    lengths = [max(1, setup.prompt_length * (4 - i) // 4) for i in range(4)]
+    name, value = RULES[rule]
+    for dtype_name in setup.dtypes:
+        denoiser = make_model(setup, DTYPES[dtype_name])
+        prompts = make_prompts(setup, denoiser.vocab_size, lengths)
+        for cache in CACHES:
+            blocks = max(1, setup.gen_length // 4 // setup.block_length)
+            config = DecodeConfig(rule=make_rule(name, value),
+                                  gen_length=blocks * setup.block_length,
+                                  block_length=setup.block_length, cache=cache)
+            alone = decode(denoiser, prompts, config, batch_size=1)
+            batch = decode(denoiser, prompts, config, batch_size=len(prompts))
+            a = [s.generated for s in alone.sequences]
+            b = [s.generated for s in batch.sequences]
+            rows.append({"dtype": dtype_name, "cache": cache, "rule": rule,
+                         "mismatch_rate": 1 - _agreement(a, b),
+                         "sequences_differing": sum(x != y for x, y in zip(a, b, strict=True)),
+                         "sequences": len(a), "tokens": sum(map(len, a))})
+    return rows
+
+
+def _agreement(a: list[list[int]], b: list[list[int]]) -> float:
+    pairs = [(x, y) for s, t in zip(a, b, strict=True) for x, y in zip(s, t, strict=True)]
+    return sum(x == y for x, y in pairs) / len(pairs)
+
+
+def _find(rows: list[dict[str, Any]], dtype: str, rule: str, cache: str) -> dict[str, Any]:
+    return next(r for r in rows if (r["dtype"], r["rule"], r["cache"]) == (dtype, rule, cache))
+
+
+def format_tables(matrix: list[dict[str, Any]], invariance: list[dict[str, Any]]) -> str:
+    lines = ["| dtype | rule | cache | calls | tokens/call | wall s | tokens/s | calls ratio "
+             "| speed vs static none | speed vs rule none | tokens = uncached |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in matrix:
+        lines.append(f"| {r['dtype']} | {r['rule']} | {r['cache']} | {r['calls']} | "
+                     f"{r['tokens_per_call']:.2f} | {r['wall_s']:.1f} | {r['tokens_per_s']:.1f} "
+                     f"| {r['calls_vs_static_none']:.2f}x | {r['speed_vs_static_none']:.2f}x | "
+                     f"{r['speed_vs_rule_none']:.2f}x | {r['agree_with_none']:.1%} |")
+    lines += ["", "| dtype | cache | rule | tokens differing alone vs batch | sequences "
+              "differing |", "|---|---|---|---:|---:|"]
+    for r in invariance:
+        lines.append(f"| {r['dtype']} | {r['cache']} | {r['rule']} | {r['mismatch_rate']:.2%} "
+                     f"of {r['tokens']} | {r['sequences_differing']} of {r['sequences']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny model, short runs (smoke)")
+    parser.add_argument("--gen-length", type=int, default=256)
+    parser.add_argument("--block", type=int, default=32)
+    parser.add_argument("--prompt-length", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--dtypes", nargs="+", choices=tuple(DTYPES), default=list(DTYPES))
+    parser.add_argument("--skip-invariance", action="store_true")
+    parser.add_argument("--json", help="also write all numbers here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    setup = Setup(gen_length=args.gen_length, block_length=args.block,
+                  prompt_length=args.prompt_length, quick=args.quick, dtypes=tuple(args.dtypes))
+    if args.quick:
+        setup = Setup(gen_length=32, block_length=8, prompt_length=12, quick=True,
+                      logit_scale=4.0, dtypes=tuple(args.dtypes))
+    tic = time.perf_counter()
+    matrix = compute_matrix(setup)
+    invariance = [] if args.skip_invariance else compute_invariance(setup)
+    env = {"setup": vars(setup), "threads": torch.get_num_threads(), "torch": torch.__version__,
+           "machine": platform.machine(), "processor": platform.processor(),
+           "total_s": time.perf_counter() - tic}
+    print(format_tables(matrix, invariance))
+    print(f"\n{json.dumps(env)}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"env": env, "matrix": matrix, "invariance": invariance}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

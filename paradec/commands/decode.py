@@ -1,0 +1,149 @@
+"""``paradec decode``: decode prompts with a real model and write a confidence trace.
+
+Example::
+
+    paradec decode --model antiberty --rule frechet --delta 0.25 --trace runs/ab.parquet
+    paradec decode --model /data/LLaDA-8B-Instruct --prompts gsm.jsonl --rule threshold \\
+        --tau 0.9 --cache prefix --block 32 --gen-length 256 --dtype bfloat16 \\
+        --device cuda --batch-size 8 --trace runs/llada.parquet --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["add_parser", "run"]
+
+_RULES = ("quota", "threshold", "factor", "frechet", "tight", "entropy")
+_PARAMS = {"k": "quota", "tau": "threshold", "f": "factor", "delta": "frechet or tight",
+           "gamma": "entropy"}
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "decode", help="decode prompts with a real model; write a confidence trace",
+        description=__doc__.split("\n")[0] if __doc__ else None)
+    p.add_argument("--model", required=True,
+                   help="a LLaDA checkpoint folder, a transformers masked-LM folder, "
+                        "'antiberty' or 'tiny-random'")
+    p.add_argument("--prompts", help="JSONL with {prompt[, suffix, answer]} or {input_ids"
+                   "[, suffix_ids, answer_ids]}; default: the model's built-in prompt set")
+    p.add_argument("--limit", type=int, help="decode only the first N prompts")
+    p.add_argument("--rule", required=True, choices=_RULES, help="commit rule (theory.RULES)")
+    for name, rule in _PARAMS.items():
+        p.add_argument(f"--{name}", type=float, help=f"parameter of the {rule} rule")
+    p.add_argument("--steps", type=int, help="LLaDA's total steps for the quota schedule "
+                   "(k_t = llada_quota(m0, steps / blocks, t)); quota rule only")
+    p.add_argument("--fastdllm-quirks", action="store_true",
+                   help="factor rule as Fast-dLLM's code runs it")
+    p.add_argument("--cache", choices=("none", "prefix", "dual"), default="none")
+    p.add_argument("--block", type=int, help="block length (default: the whole generation)")
+    p.add_argument("--gen-length", type=int, help="tokens to generate (default per model)")
+    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
+    p.add_argument("--seed", type=int, default=0, help="seeds tiny-random and the noise")
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--eos", choices=("none", "forbid", "defer", "llada_quirk"), default="none")
+    p.add_argument("--stop-at-eos", action="store_true")
+    p.add_argument("--forbid-mask", action="store_true",
+                   help="never predict the mask token (its logit is -inf)")
+    p.add_argument("--no-chat", action="store_true", help="do not apply a chat template")
+    p.add_argument("--trace", required=True, help="output trace, OUT.parquet")
+    p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
+    p.set_defaults(run=run)
+
+
+def _rule(args: argparse.Namespace) -> Any:
+    from theory import RULES, make_rule
+
+    cls = RULES[args.rule]
+    given = {name for name in _PARAMS if getattr(args, name) is not None}
+    wrong = given - {cls.parameter}
+    if wrong:
+        raise ValueError(f"--{sorted(wrong)[0]} is not a parameter of the {args.rule} rule "
+                         f"(its parameter is --{cls.parameter})")
+    value = getattr(args, cls.parameter)
+    if args.rule == "quota" and value is not None:
+        if value != int(value):
+            raise ValueError(f"--k must be an integer, got {value}")
+        value = int(value)
+    options = {"fastdllm_quirks": True} if args.fastdllm_quirks else {}
+    if options and args.rule != "factor":
+        raise ValueError("--fastdllm-quirks applies to the factor rule only")
+    return make_rule(args.rule, value, **options)
+
+
+def run(args: argparse.Namespace) -> int:
+    from realmodel.engine import DecodeConfig, decode
+    from realmodel.models import builtin_prompts, load_denoiser, read_prompts, score
+    from realmodel.trace import TraceWriter, provenance
+
+    rule = _rule(args)
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+    denoiser = load_denoiser(args.model, dtype=args.dtype, device=args.device, seed=args.seed,
+                             chat=not args.no_chat)
+    L = args.gen_length or denoiser.default_gen_length
+    config = DecodeConfig(rule=rule, gen_length=L, block_length=args.block or L,
+                          steps=args.steps, cache=args.cache, temperature=args.temperature,
+                          eos=args.eos, stop_at_eos=args.stop_at_eos, seed=args.seed,
+                          forbid_mask=args.forbid_mask)
+    if args.prompts:
+        prompts = read_prompts(args.prompts, denoiser)
+        source = args.prompts
+    else:
+        prompts = builtin_prompts(args.model, denoiser, L)
+        source = f"built-in ({args.model})"
+    if args.limit is not None:
+        prompts = prompts[:max(0, args.limit)]
+    if not prompts:
+        raise ValueError("no prompts to decode")
+    meta = provenance(denoiser, config, batch_size=args.batch_size, prompts=source,
+                      argv=sys.argv[1:], n_prompts=len(prompts))
+    bar = _progress(args, len(prompts) * L)
+    with TraceWriter(args.trace, meta) as writer:
+        result = decode(denoiser, prompts, config, batch_size=args.batch_size, trace=writer,
+                        progress=None if bar is None else bar.update)
+    if bar is not None:
+        bar.close()
+    scores = score(result, denoiser)
+    totals = {"sequences": len(result.sequences), "calls": result.calls,
+              "sequence_calls": result.sequence_steps, "tokens": result.generated_tokens,
+              "tokens_per_call": result.tokens_per_call,
+              "tokens_per_second": result.tokens_per_second,
+              "wall_seconds": result.wall_seconds, "forward_seconds": result.forward_seconds,
+              **scores}
+    if args.json:
+        print(json.dumps({
+            "model": denoiser.identity()["id"], "rule": rule.label(), "cache": args.cache,
+            "device": str(denoiser.device), "dtype": args.dtype, "trace": args.trace,
+            "sequences": [{"sequence": s.row, "name": p.name, "generated": s.generated,
+                           "calls": s.steps, "text": s.text}
+                          for s, p in zip(result.sequences, prompts, strict=True)],
+            "totals": totals}))
+        return 0
+    print(f"model {denoiser.identity()['id']} ({args.dtype}, {denoiser.device}); rule "
+          f"{rule.label()}; cache {args.cache}; block {config.block_length}; gen length {L}")
+    print(f"{len(result.sequences)} sequences, batch size {args.batch_size}: "
+          f"{result.calls} forward calls ({result.sequence_steps} per-sequence), "
+          f"{result.tokens_per_call:.2f} tokens per call, "
+          f"{result.tokens_per_second:.1f} tokens per second")
+    for key in ("accuracy", "recovery"):
+        if key in scores:
+            print(f"{key}: {scores[key]:.3f}")
+    print(f"trace: {args.trace}")
+    return 0
+
+
+def _progress(args: argparse.Namespace, total: int) -> Any:
+    on = args.progress == "on" or (args.progress == "auto" and sys.stderr.isatty())
+    if not on:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="tok", desc="decode", file=sys.stderr)

@@ -1,0 +1,421 @@
+"""The one decode loop: rules, LLaDA blocks, KV caches, batches (ALGORITHMS.md 1, 2, 5).
+
+Every configuration runs the same loop::
+
+    for each block b:                          # LLaDA's semi-autoregressive schedule
+        begin_block(state, b)
+        while some row has a mask in the block:
+            step(state):  forward -> profile -> decide -> apply
+
+- ``forward`` is one model call on the part of the canvas the cache mode asks for: the
+  whole canvas (cache none, and the first step of every block in prefix / dual mode,
+  which refreshes the cache and also decodes that step, as in Fast-dLLM), or
+  [block start, end) against the cached prefix (prefix), or the block against the cached
+  prefix and suffix (dual). It returns the logits of the active window only.
+- ``profile`` turns them into a :class:`theory.Profile` (temperature, EOS options).
+- ``decide`` is ``theory.commit`` (the only implementation of every rule); LLaDA's
+  quota schedule k_t = ``theory.llada_quota(m0, steps_per_block, t)`` per row.
+- ``apply`` writes the committed tokens. Rows decide independently: a row with no mask
+  left in the block (or stopped at EOS) commits nothing.
+
+The pieces are public so that draft-and-verify (FreeDave) can wrap them: replicate a
+:class:`DecodeState` along the batch, forward the drafts with one call, profile and
+decide them, and pick the accepted state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor
+
+from realmodel.cache import KVCache
+from realmodel.denoiser import Denoiser
+from realmodel.prompts import DecodeResult, Prompt, SequenceResult, build_canvas
+from realmodel.sampling import EOS_MODES, window_profile
+from theory import Commit, Profile, Quota, Rule, commit, llada_quota
+
+__all__ = ["CACHE_MODES", "DecodeConfig", "DecodeState", "StepRecord", "Engine", "decode",
+           "TraceSink", "synchronize"]
+
+CACHE_MODES = ("none", "prefix", "dual")
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """How to decode.
+
+    rule: a theory rule (Quota(1) is static one-token-per-step decoding).
+    gen_length, block_length: L and the block size (L must be a multiple).
+    steps: LLaDA's total number of steps; when set the rule must be a Quota and each step
+        commits k_t = llada_quota(m0, steps / n_blocks, t) positions of the block.
+    cache: "none", "prefix" or "dual" (ALGORITHMS.md section 5).
+    temperature: 0 for argmax, > 0 for float64 Gumbel-max draws.
+    eos: EOS option, one of realmodel.sampling.EOS_MODES.
+    stop_at_eos: once a row's first EOS/EoT has no mask before it, fill the masks after
+        it with EOS and stop the row.
+    seed: seeds one noise generator per sequence (seed, sequence index).
+    float64: compute confidences in float64 (LLaDA's reference does).
+    check_logits: reject NaN / +inf logits at every step.
+    forbid_mask: give the mask token logit -inf. Off by default (the reference samplers
+        do not do it, and it renormalises every confidence); then committing the mask
+        token, which would leave the position masked forever, is an error.
+    """
+
+    rule: Rule = field(default_factory=lambda: Quota(1))
+    gen_length: int = 256
+    block_length: int = 32
+    steps: int | None = None
+    cache: str = "none"
+    temperature: float = 0.0
+    eos: str = "none"
+    stop_at_eos: bool = False
+    seed: int = 0
+    float64: bool = True
+    check_logits: bool = True
+    forbid_mask: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rule, Rule):
+            raise ValueError(f"rule must be a theory rule (theory.make_rule), got {self.rule!r}")
+        for name in ("gen_length", "block_length"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.gen_length % self.block_length:
+            raise ValueError(f"gen_length={self.gen_length} is not a multiple of "
+                             f"block_length={self.block_length}")
+        if self.steps is not None:
+            if not isinstance(self.rule, Quota):
+                raise ValueError(f"steps={self.steps} sets LLaDA's quota schedule; it needs "
+                                 f"the quota rule, not {self.rule.name}")
+            if self.steps < 1 or self.steps % self.n_blocks:
+                raise ValueError(f"steps={self.steps} must be a positive multiple of the "
+                                 f"number of blocks {self.n_blocks}")
+        if self.cache not in CACHE_MODES:
+            raise ValueError(f"unknown cache mode {self.cache!r}; choose from "
+                             f"{', '.join(CACHE_MODES)}")
+        if self.eos not in EOS_MODES:
+            raise ValueError(f"unknown eos mode {self.eos!r}; choose from {', '.join(EOS_MODES)}")
+        if not (self.temperature >= 0 and self.temperature < float("inf")):
+            raise ValueError(f"temperature must be finite and >= 0, got {self.temperature}")
+
+    @property
+    def n_blocks(self) -> int:
+        return self.gen_length // self.block_length
+
+    @property
+    def steps_per_block(self) -> int | None:
+        return None if self.steps is None else self.steps // self.n_blocks
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description (trace provenance)."""
+        rule = self.rule
+        options = {k: v for k, v in vars(rule).items() if k != rule.parameter}
+        return {"rule": {"name": rule.name, "parameter": rule.parameter,
+                         "value": getattr(rule, rule.parameter), "options": options,
+                         "label": rule.label()},
+                "gen_length": self.gen_length, "block_length": self.block_length,
+                "steps": self.steps, "cache": self.cache, "temperature": self.temperature,
+                "eos": self.eos, "stop_at_eos": self.stop_at_eos, "seed": self.seed,
+                "float64": self.float64, "forbid_mask": self.forbid_mask}
+
+
+@dataclass
+class DecodeState:
+    """A batch in the middle of decoding. Tensors are (B, T) or (B,) on the model's device.
+
+    ``start``: first generated column P; ``block``/``t``: active block and step within it;
+    ``m0``: masks of each row at the start of the block; ``steps``: steps at which each
+    row committed (= its own forward calls); ``calls``: batched forward calls so far.
+    """
+
+    x: Tensor
+    key_ok: Tensor
+    positions: Tensor
+    start: int
+    gen_length: int
+    block_length: int
+    rows: list[int]
+    m0: Tensor
+    steps: Tensor
+    done: Tensor
+    cache: KVCache | None = None
+    generators: list[torch.Generator] | None = None
+    commits: list[list[int]] = field(default_factory=list)
+    block: int = 0
+    t: int = 0
+    calls: int = 0
+    forward_seconds: float = 0.0
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """Canvas columns [lo, hi) of the active block."""
+        lo = self.start + self.block * self.block_length
+        return lo, lo + self.block_length
+
+    def replicate(self, index: Tensor) -> DecodeState:
+        """A state whose row i copies row ``index[i]`` (cache included; generators and
+        per-row histories are shared by reference)."""
+        idx = index.to(self.x.device)
+        cpu = [int(i) for i in index.tolist()]
+        return replace(self, x=self.x.index_select(0, idx).clone(),
+                       key_ok=self.key_ok.index_select(0, idx),
+                       positions=self.positions.index_select(0, idx),
+                       rows=[self.rows[i] for i in cpu], m0=self.m0.index_select(0, idx),
+                       steps=self.steps.index_select(0, idx), done=self.done.index_select(0, idx),
+                       cache=None if self.cache is None else self.cache.replicate(idx),
+                       generators=None if self.generators is None else
+                       [self.generators[i] for i in cpu],
+                       commits=[self.commits[i] for i in cpu])
+
+
+@dataclass
+class StepRecord:
+    """What one step saw and did. (B, W) tensors over the active window."""
+
+    block: int
+    t: int
+    calls: int
+    refresh: bool
+    window_start: int
+    valid: Tensor
+    profile: Profile
+    commit: Commit
+    k: Tensor
+    row_steps: Tensor
+
+
+class TraceSink(Protocol):
+    """Where step records go (realmodel.trace.TraceWriter)."""
+
+    def record(self, state: DecodeState, step: StepRecord) -> None: ...
+
+    def end_batch(self, state: DecodeState, sequences: Sequence[SequenceResult]) -> None: ...
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued device work (timings are taken only after this)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class Engine:
+    """Decodes batches of prompts with one denoiser and one :class:`DecodeConfig`."""
+
+    def __init__(self, denoiser: Denoiser, config: DecodeConfig) -> None:
+        if config.cache != "none" and not denoiser.supports_cache:
+            raise ValueError(f"cache mode {config.cache!r} needs a model with a KV cache "
+                             "(paradec's LLaDA module); this model supports cache 'none'")
+        self.denoiser, self.config = denoiser, config
+        self.specials = denoiser.specials
+
+    # -- state -----------------------------------------------------------------------
+    def start(self, prompts: Sequence[Prompt], rows: Sequence[int] | None = None
+              ) -> DecodeState:
+        cfg, dev = self.config, self.denoiser.device
+        canvas = build_canvas(prompts, cfg.gen_length, self.specials,
+                              self.denoiser.vocab_size, dev)
+        B = len(prompts)
+        rows = list(range(B)) if rows is None else [int(r) for r in rows]
+        generators = None
+        if cfg.temperature > 0:
+            generators = [torch.Generator(device=dev).manual_seed(_row_seed(cfg.seed, r))
+                          for r in rows]
+        zeros = torch.zeros(B, dtype=torch.long, device=dev)
+        return DecodeState(x=canvas.x, key_ok=canvas.key_ok, positions=canvas.positions,
+                           start=canvas.start, gen_length=cfg.gen_length,
+                           block_length=cfg.block_length, rows=rows, m0=zeros,
+                           steps=zeros.clone(), done=torch.zeros(B, dtype=torch.bool,
+                                                                 device=dev),
+                           cache=self.denoiser.new_cache() if cfg.cache != "none" else None,
+                           generators=generators, commits=[[] for _ in range(B)])
+
+    def begin_block(self, state: DecodeState, block: int) -> None:
+        state.block, state.t = block, 0
+        state.m0 = self.valid(state).sum(-1)
+
+    def valid(self, state: DecodeState) -> Tensor:
+        """(B, W) bool: masked positions of the active window in rows still decoding."""
+        lo, hi = state.window
+        return (state.x[:, lo:hi] == self.specials.mask_id) & ~state.done[:, None]
+
+    def refreshes(self, state: DecodeState) -> bool:
+        """Whether the next forward runs on the whole canvas."""
+        return self.config.cache == "none" or state.t == 0 or state.cache is None \
+            or not state.cache.filled
+
+    # -- one step --------------------------------------------------------------------
+    def forward(self, state: DecodeState, attend: Tensor | None = None) -> Tensor:
+        """One model call; returns the active window's logits (B, W, V)."""
+        lo, hi = state.window
+        T = state.x.shape[1]
+        span: tuple[int, int] | None
+        if self.refreshes(state):
+            q0, q1, span = 0, T, None
+        elif self.config.cache == "prefix":
+            q0, q1, span = lo, T, (lo, T)
+        else:
+            q0, q1, span = lo, hi, (lo, hi)
+        synchronize(state.x.device)
+        tic = time.perf_counter()
+        with torch.no_grad():
+            logits = self.denoiser.forward(
+                state.x[:, q0:q1], state.positions[:, q0:q1], key_ok=state.key_ok,
+                attend=attend, cache=state.cache, span=span, head=(lo - q0, hi - q0))
+        synchronize(state.x.device)
+        state.forward_seconds += time.perf_counter() - tic
+        state.calls += 1
+        return logits
+
+    def profile(self, state: DecodeState, logits: Tensor, valid: Tensor | None = None
+                ) -> Profile:
+        """The rule's view of the active window (see realmodel.sampling.window_profile)."""
+        valid = self.valid(state) if valid is None else valid
+        gens = None
+        if state.generators is not None:
+            active = valid.any(-1).tolist()
+            gens = [g if a else None for g, a in zip(state.generators, active, strict=True)]
+        cfg = self.config
+        if cfg.forbid_mask:
+            logits = logits.clone()
+            logits[..., self.specials.mask_id] = float("-inf")
+        return window_profile(logits, valid, self.specials, temperature=cfg.temperature,
+                              generators=gens, eos=cfg.eos, float64=cfg.float64,
+                              check=cfg.check_logits)
+
+    def decide(self, state: DecodeState, profile: Profile) -> tuple[Commit, Tensor]:
+        """``theory.commit`` of the configured rule; k (B,) is the quota per row or -1."""
+        spb = self.config.steps_per_block
+        B = profile.c.shape[0]
+        if spb is None:
+            k = torch.full((B,), -1, dtype=torch.long, device=profile.c.device)
+            return commit(self.config.rule, profile), k
+        if state.t >= spb:
+            raise RuntimeError(f"block {state.block} still has masks after {spb} steps")
+        quotas = [llada_quota(int(m), spb, state.t) for m in state.m0.tolist()]
+        k = torch.tensor(quotas, dtype=torch.long, device=profile.c.device)
+        base = commit(Quota(1), profile)
+        n, mask = torch.zeros_like(base.n), torch.zeros_like(base.mask)
+        for value in sorted(set(quotas) - {0}):
+            rows = (k == value).nonzero()[:, 0]
+            part = commit(Quota(value), _take_rows(profile, rows))
+            n[rows], mask[rows] = part.n, part.mask
+        return Commit(n=n, mask=mask, order=base.order), k
+
+    def apply(self, state: DecodeState, profile: Profile, decision: Commit) -> None:
+        """Write committed tokens; count the step for every row that had work."""
+        lo, hi = state.window
+        window = state.x[:, lo:hi]
+        if bool((decision.mask & (profile.tokens == self.specials.mask_id)).any()):
+            raise ValueError("the model's prediction for a masked position is the mask token "
+                             "itself; decode with forbid_mask=True (--forbid-mask)")
+        state.x[:, lo:hi] = torch.where(decision.mask, profile.tokens, window)
+        active = profile.valid.any(-1)
+        state.steps += active.long()
+        for i, (a, n) in enumerate(zip(active.tolist(), decision.n.tolist(), strict=True)):
+            if a:
+                state.commits[i].append(int(n))
+        state.t += 1
+        if self.config.stop_at_eos:
+            self._stop_at_eos(state)
+
+    def step(self, state: DecodeState) -> StepRecord:
+        """forward -> profile -> decide -> apply, recorded."""
+        lo, _ = state.window
+        valid = self.valid(state)
+        refresh = self.refreshes(state)
+        row_steps = state.steps.clone()
+        logits = self.forward(state)
+        profile = self.profile(state, logits, valid)
+        decision, k = self.decide(state, profile)
+        record = StepRecord(block=state.block, t=state.t, calls=state.calls, refresh=refresh,
+                            window_start=lo - state.start, valid=valid, profile=profile,
+                            commit=decision, k=k, row_steps=row_steps)
+        self.apply(state, profile, decision)
+        return record
+
+    def _stop_at_eos(self, state: DecodeState) -> None:
+        ending = self.specials.ending()
+        if not ending or self.specials.eos_id is None:
+            raise ValueError("stop_at_eos needs a model with an EOS token")
+        P, L = state.start, state.gen_length
+        gen = state.x[:, P:P + L]
+        is_end = torch.isin(gen, torch.tensor(ending, device=gen.device))
+        masked = gen == self.specials.mask_id
+        col = torch.arange(L, device=gen.device)
+        first = torch.where(is_end, col, L).amin(-1)
+        clear = ~(masked & (col < first[:, None])).any(-1)
+        stop = (first < L) & clear & ~state.done
+        if bool(stop.any()):
+            fill = stop[:, None] & masked & (col > first[:, None])
+            state.x[:, P:P + L] = torch.where(fill, self.specials.eos_id, gen)
+            state.done |= stop
+
+    # -- whole batches -------------------------------------------------------------
+    def run(self, prompts: Sequence[Prompt], rows: Sequence[int] | None = None, *,
+            trace: TraceSink | None = None, progress: Callable[[int], None] | None = None
+            ) -> DecodeResult:
+        """Decode one batch (all prompts together) and return its results."""
+        state = self.start(prompts, rows)
+        device = state.x.device
+        synchronize(device)
+        tic = time.perf_counter()
+        with torch.no_grad():
+            for block in range(self.config.n_blocks):
+                self.begin_block(state, block)
+                while bool(self.valid(state).any()):
+                    record = self.step(state)
+                    if int(record.commit.n.sum()) == 0:
+                        raise RuntimeError("a step committed nothing although masks remain")
+                    if trace is not None:
+                        trace.record(state, record)
+                    if progress is not None:
+                        progress(int(record.commit.n.sum()))
+        synchronize(device)
+        wall = time.perf_counter() - tic
+        sequences = self.results(state, prompts)
+        if trace is not None:
+            trace.end_batch(state, sequences)
+        return DecodeResult(sequences=sequences, calls=state.calls, wall_seconds=wall,
+                            forward_seconds=state.forward_seconds)
+
+    def results(self, state: DecodeState, prompts: Sequence[Prompt]) -> list[SequenceResult]:
+        P, L = state.start, state.gen_length
+        generated = state.x[:, P:P + L].tolist()
+        out = []
+        for i, p in enumerate(prompts):
+            out.append(SequenceResult(
+                row=state.rows[i], prompt_ids=list(p.ids), generated=generated[i],
+                steps=int(state.steps[i]), commits=list(state.commits[i]), answer=p.answer,
+                answer_ids=None if p.answer_ids is None else list(p.answer_ids)))
+        return out
+
+
+def decode(denoiser: Denoiser, prompts: Sequence[Prompt], config: DecodeConfig, *,
+           batch_size: int = 1, trace: TraceSink | None = None,
+           progress: Callable[[int], None] | None = None) -> DecodeResult:
+    """Decode ``prompts`` in order, ``batch_size`` at a time; results in prompt order."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    engine = Engine(denoiser, config)
+    parts = []
+    for lo in range(0, len(prompts), batch_size):
+        chunk = prompts[lo:lo + batch_size]
+        parts.append(engine.run(chunk, range(lo, lo + len(chunk)), trace=trace,
+                                progress=progress))
+    return DecodeResult.merge(parts)
+
+
+def _take_rows(profile: Profile, rows: Tensor) -> Profile:
+    return Profile(tokens=profile.tokens[rows], c=profile.c[rows], log_r=profile.log_r[rows],
+                   s=profile.s[rows], H=profile.H[rows], valid=profile.valid[rows])
+
+
+def _row_seed(seed: int, row: int) -> int:
+    """Seed of sequence ``row``'s noise generator (independent of batch composition)."""
+    return (int(seed) * 1_000_003 + int(row)) % (2**63 - 1)

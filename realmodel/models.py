@@ -1,0 +1,189 @@
+"""Named models, prompt files, built-in prompt sets and scoring for ``paradec decode``.
+
+``load_denoiser(spec)`` accepts ``tiny-random`` (a seeded random LLaDA-shaped model built
+in memory), ``antiberty`` (the pretrained AntiBERTy shipped by its package), or a folder:
+a LLaDA checkpoint (config.json with model_type "llada") or any transformers masked LM.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from realmodel.checkpoint import fingerprint, load_llada, read_config
+from realmodel.denoiser import Denoiser, LLaDADenoiser
+from realmodel.hf import load_antiberty, load_masked_lm
+from realmodel.prompts import DecodeResult, Prompt
+from realmodel.tiny import random_llada, tiny_config
+
+__all__ = ["DTYPES", "load_denoiser", "read_prompts", "builtin_prompts", "antibodies",
+           "score", "TINY_RANDOM"]
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+TINY_RANDOM = "tiny-random"
+
+_ARITHMETIC = [("What is 12 + 35?", "47"), ("What is 9 times 8?", "72"),
+               ("Lily has 5 apples and buys 7 more. How many apples does she have?", "12"),
+               ("What is 100 minus 37?", "63")]
+
+
+def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", seed: int = 0,
+                  chat: bool = True) -> Denoiser:
+    """The denoiser named by ``spec`` (see the module docstring)."""
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available")
+    torch_dtype = DTYPES[dtype]
+    if spec == TINY_RANDOM:
+        config = tiny_config(d_model=64, n_heads=4, vocab_size=128)
+        model = random_llada(config, seed=seed, logit_scale=4.0, dtype=torch_dtype)
+        return LLaDADenoiser(model.to(device), name=f"{TINY_RANDOM}(seed={seed})",
+                             default_gen_length=32)
+    if spec == "antiberty":
+        return load_antiberty(dtype=torch_dtype, device=device)
+    path = Path(spec)
+    if not path.is_dir():
+        raise FileNotFoundError(f"--model {spec!r}: not a folder, and not one of "
+                                f"{TINY_RANDOM}, antiberty")
+    raw = json.loads((path / "config.json").read_text()) if (path / "config.json").is_file() \
+        else {}
+    if raw.get("model_type") == "llada" or "LLaDAModelLM" in raw.get("architectures", []):
+        read_config(path)
+        tokenizer = _local_tokenizer(path)
+        model = load_llada(path, dtype=torch_dtype, device=device)
+        return LLaDADenoiser(model, tokenizer=tokenizer, name=str(path.resolve()),
+                             file_hash=f"fingerprint:{fingerprint(path)}", chat=chat)
+    return load_masked_lm(path, dtype=torch_dtype, device=device)
+
+
+def _local_tokenizer(path: Path) -> Any:
+    if not (path / "tokenizer.json").is_file():
+        return None
+    from transformers import PreTrainedTokenizerFast
+
+    kwargs: dict[str, Any] = {}
+    config_file = path / "tokenizer_config.json"
+    if config_file.is_file():
+        raw = json.loads(config_file.read_text())
+        kwargs = {k: raw[k] for k in ("bos_token", "eos_token", "pad_token", "chat_template")
+                  if isinstance(raw.get(k), str)}
+    return PreTrainedTokenizerFast(tokenizer_file=str(path / "tokenizer.json"), **kwargs)
+
+
+def read_prompts(path: str | Path, denoiser: Denoiser) -> list[Prompt]:
+    """Prompts from JSONL: ``{"prompt": text, "suffix"?: text, "answer"?: text}`` through
+    the model's tokenizer, or ``{"input_ids": [...], "suffix_ids"?: [...], "answer_ids"?:
+    [...], "answer"?: text}``. Errors name the line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"prompt file {path} does not exist")
+    prompts = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}:{number}: not JSON ({err})") from None
+        if not isinstance(item, dict) or ("prompt" in item) == ("input_ids" in item):
+            raise ValueError(f"{path}:{number}: need exactly one of 'prompt' or 'input_ids'")
+        name = str(item.get("name", f"{path.name}:{number}"))
+        answer = None if item.get("answer") is None else str(item["answer"])
+        if "prompt" in item:
+            ids, suffix = denoiser.encode(str(item["prompt"]), item.get("suffix"))
+            prompts.append(Prompt(ids=tuple(ids), suffix=tuple(suffix), answer=answer,
+                                  name=name))
+            continue
+        try:
+            prompts.append(Prompt(ids=tuple(item["input_ids"]),
+                                  suffix=tuple(item.get("suffix_ids", ())), answer=answer,
+                                  answer_ids=item.get("answer_ids"), name=name))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path}:{number}: bad token ids ({err})") from None
+    if not prompts:
+        raise ValueError(f"prompt file {path} has no prompts")
+    return prompts
+
+
+def antibodies() -> list[dict[str, str]]:
+    """The shipped antibody heavy chains (realmodel/data/antibodies.json)."""
+    text = resources.files("realmodel").joinpath("data/antibodies.json").read_text()
+    return list(json.loads(text)["antibodies"])
+
+
+def builtin_prompts(spec: str, denoiser: Denoiser, gen_length: int) -> list[Prompt]:
+    """A small prompt set for ``spec``: random ids (tiny-random), CDR-H3 infilling of three
+    therapeutic antibodies (antiberty), arithmetic questions (models with a tokenizer)."""
+    if spec == TINY_RANDOM:
+        gen = torch.Generator().manual_seed(1234)
+        return [Prompt(ids=tuple(torch.randint(4, denoiser.vocab_size, (n,), generator=gen)
+                                 .tolist()), name=f"random-{n}") for n in (6, 11, 4, 9)]
+    if spec == "antiberty":
+        return [_cdr_prompt(ab, denoiser, gen_length, junction)
+                for ab in antibodies() for junction in (False, True)]
+    if denoiser.tokenizer is None:
+        raise ValueError(f"model {spec!r} has no tokenizer and no built-in prompts: give "
+                         "--prompts with input_ids")
+    prompts = []
+    for question, answer in _ARITHMETIC:
+        ids, suffix = denoiser.encode(question)
+        prompts.append(Prompt(ids=tuple(ids), suffix=tuple(suffix), answer=answer,
+                              name=question))
+    return prompts
+
+
+def _cdr_prompt(ab: dict[str, str], denoiser: Denoiser, L: int, junction: bool) -> Prompt:
+    """Mask L residues of ``ab``'s sequence: centred on the CDR-H3 loop (hypervariable,
+    low confidence), or from its last three residues into framework 4 (``junction``:
+    conserved, high confidence)."""
+    seq, cdr = ab["sequence"], ab["cdr_h3"]
+    where = seq.find(cdr)
+    if where < 0:
+        raise ValueError(f"{ab['name']}: CDR-H3 {cdr} is not in its sequence")
+    if not 1 <= L <= len(seq):
+        raise ValueError(f"gen length {L} does not fit a {len(seq)}-residue sequence")
+    start = where + len(cdr) - 3 if junction else where + (len(cdr) - L) // 2
+    start = min(max(0, start), len(seq) - L)
+    before, region, after = seq[:start], seq[start:start + L], seq[start + L:]
+    ids, suffix = denoiser.encode(before, after)
+    answer_ids = denoiser.tokenize(region)
+    if len(answer_ids) != L:
+        raise ValueError(f"{ab['name']}: {L} residues gave {len(answer_ids)} tokens")
+    return Prompt(ids=tuple(ids), suffix=tuple(suffix), answer=region,
+                  answer_ids=tuple(answer_ids),
+                  name=f"{ab['name']} {'CDR-H3/FR4' if junction else 'CDR-H3'}")
+
+
+def score(result: DecodeResult, denoiser: Denoiser) -> dict[str, Any]:
+    """Accuracy where answers exist: ``recovery`` = share of generated tokens equal to
+    ``answer_ids``; ``accuracy`` = share of sequences whose text has the answer (numbers:
+    the last number in the text equals it; otherwise whitespace-insensitive containment)."""
+    out: dict[str, Any] = {}
+    with_ids = [s for s in result.sequences if s.answer_ids]
+    if with_ids:
+        hits = sum(int(a == b) for s in with_ids
+                   for a, b in zip(s.generated, s.answer_ids or (), strict=False))
+        out["recovery"] = hits / sum(len(s.answer_ids or ()) for s in with_ids)
+    with_text = [s for s in result.sequences if s.answer is not None]
+    if with_text:
+        correct = 0
+        for s in with_text:
+            s.text = denoiser.decode_text(s.generated)
+            correct += _matches(s.text, str(s.answer))
+        out["accuracy"] = correct / len(with_text)
+    return out
+
+
+def _matches(text: str, answer: str) -> bool:
+    answer = answer.strip()
+    if re.fullmatch(r"-?\d+(\.\d+)?", answer.replace(",", "")):
+        numbers = re.findall(r"-?\d+(?:\.\d+)?", text.replace(",", ""))
+        return bool(numbers) and float(numbers[-1]) == float(answer.replace(",", ""))
+    squash = re.compile(r"\s+")
+    return squash.sub("", answer).casefold() in squash.sub("", text).casefold()

@@ -1,0 +1,302 @@
+"""Confidence traces: what every decoding step saw and did, on disk (Parquet).
+
+One row per (sequence, step) at which the sequence had masked positions in its active
+window. Columns (schema version :data:`SCHEMA_VERSION`):
+
+=============  ===============  ======================================================
+sequence       int64            index of the prompt in the run
+batch, row     int32            batch number and row inside it
+block          int32            active block
+step           int32            the sequence's own step (0, 1, ...)
+block_step     int32            step t inside the block (LLaDA's quota index)
+calls          int64            batched forward calls so far, this one included
+refresh        bool             this step's forward ran on the whole canvas
+k              int32            quota k_t of LLaDA's schedule, -1 for other rules
+positions      list<int32>      masked positions of the active window (0 = first generated)
+tokens         list<int64>      the token each would be committed to (argmax or drawn)
+c, log_r, s,   list<double>     confidence, log residual mass, runner-up, entropy (nats)
+H
+committed      list<int32>      positions committed, in the rule's order
+final          bool             last row of the sequence: the columns below are set
+prompt_ids,    list<int64>      prompt and generated tokens (null unless final)
+generated
+answer         string           reference answer, if any (null unless final)
+=============  ===============  ======================================================
+
+Run provenance (paradec version, model id / revision / file hash / config, dtype, device,
+seed, rule and parameters, cache mode, block size, library versions) is JSON in the
+file's key-value metadata under ``paradec.trace``. From a row, ``theory.commit`` of any
+rule on :meth:`TraceStep.profile` replays that rule's decision at that state exactly.
+
+:class:`TraceWriter` writes every finished batch at once as its own small Parquet file
+in ``<out>.partial/`` and merges them into ``<out>`` (one row group per batch) on close,
+so a crash never loses a finished batch; :func:`read_trace` reads either.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from realmodel.denoiser import Denoiser
+from realmodel.engine import DecodeConfig, DecodeState, StepRecord
+from realmodel.prompts import SequenceResult
+from realmodel.trace_check import check_table
+from theory import Profile
+
+__all__ = ["SCHEMA_VERSION", "SCHEMA", "METADATA_KEY", "TraceError", "TraceWriter",
+           "TraceStep", "Trace", "read_trace", "provenance"]
+
+SCHEMA_VERSION = 1
+METADATA_KEY = b"paradec.trace"
+
+_I32, _I64, _F64 = pa.int32(), pa.int64(), pa.float64()
+SCHEMA = pa.schema([
+    ("sequence", _I64), ("batch", _I32), ("row", _I32), ("block", _I32), ("step", _I32),
+    ("block_step", _I32), ("calls", _I64), ("refresh", pa.bool_()), ("k", _I32),
+    ("positions", pa.list_(_I32)), ("tokens", pa.list_(_I64)), ("c", pa.list_(_F64)),
+    ("log_r", pa.list_(_F64)), ("s", pa.list_(_F64)), ("H", pa.list_(_F64)),
+    ("committed", pa.list_(_I32)), ("final", pa.bool_()), ("prompt_ids", pa.list_(_I64)),
+    ("generated", pa.list_(_I64)), ("answer", pa.string()),
+])
+
+
+class TraceError(ValueError):
+    """A trace file that is unreadable or breaks the schema; the message names both."""
+
+
+def provenance(denoiser: Denoiser, config: DecodeConfig, *, batch_size: int,
+               **extra: Any) -> dict[str, Any]:
+    """The provenance record of a run (JSON-ready); ``extra`` adds fields (e.g. prompts)."""
+    libs: dict[str, str | None] = {}
+    for name in ("paradec", "torch", "transformers", "pyarrow", "numpy", "safetensors"):
+        try:
+            libs[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            libs[name] = None
+    return {"schema_version": SCHEMA_VERSION, "paradec_version": libs["paradec"],
+            "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "model": denoiser.identity(), "vocab_size": denoiser.vocab_size,
+            "specials": asdict(denoiser.specials), "dtype": str(denoiser.dtype),
+            "device": _device_name(denoiser.device), "batch_size": batch_size,
+            "decode": config.describe(), "seed": config.seed,
+            "libraries": libs, "python": sys.version.split()[0],
+            "platform": platform.platform(), **extra}
+
+
+def _device_name(device: Any) -> str:
+    import torch
+
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"{device} ({platform.processor() or platform.machine()}, "\
+        f"{torch.get_num_threads()} threads)"
+
+
+class TraceWriter:
+    """Streams step records to ``path`` (context manager; see the module docstring)."""
+
+    def __init__(self, path: str | Path, provenance: dict[str, Any]) -> None:
+        self.path = Path(path)
+        if self.path.suffix != ".parquet":
+            raise ValueError(f"trace path {self.path} must end in .parquet")
+        self.parts = self.path.with_name(self.path.name + ".partial")
+        if self.parts.exists():
+            shutil.rmtree(self.parts)
+        self.parts.mkdir(parents=True)
+        self.provenance = dict(provenance)
+        self.batches = 0
+        self._rows: list[dict[str, Any]] = []
+        self._closed = False
+        self._meta = self._metadata(complete=False)
+
+    def _metadata(self, complete: bool) -> dict[bytes, bytes]:
+        record = {**self.provenance, "schema_version": SCHEMA_VERSION, "complete": complete}
+        return {METADATA_KEY: json.dumps(record, sort_keys=True, default=str).encode()}
+
+    def record(self, state: DecodeState, step: StepRecord) -> None:
+        valid = step.valid.cpu().numpy()
+        p = step.profile
+        arrays = {name: getattr(p, name).detach().cpu().numpy()
+                  for name in ("tokens", "c", "log_r", "s", "H")}
+        order = step.commit.order.cpu().numpy()
+        mask = step.commit.mask.cpu().numpy()
+        k, row_steps = step.k.cpu().numpy(), step.row_steps.cpu().numpy()
+        for b in np.flatnonzero(valid.any(-1)):
+            idx = np.flatnonzero(valid[b])
+            picked = [int(j) for j in order[b] if mask[b, j]]
+            self._rows.append({
+                "sequence": state.rows[b], "batch": self.batches, "row": int(b),
+                "block": step.block, "step": int(row_steps[b]), "block_step": step.t,
+                "calls": step.calls, "refresh": step.refresh, "k": int(k[b]),
+                "positions": (idx + step.window_start).tolist(),
+                **{name: arrays[name][b, idx].tolist() for name in arrays},
+                "committed": [j + step.window_start for j in picked], "final": False,
+                "prompt_ids": None, "generated": None, "answer": None})
+
+    def end_batch(self, state: DecodeState, sequences: Sequence[SequenceResult]) -> None:
+        last: dict[int, int] = {}
+        for i, row in enumerate(self._rows):
+            last[row["sequence"]] = i
+        for seq in sequences:
+            if seq.row not in last:
+                raise RuntimeError(f"sequence {seq.row} finished without a recorded step")
+            row = self._rows[last[seq.row]]
+            row.update(final=True, prompt_ids=seq.prompt_ids, generated=seq.generated,
+                       answer=seq.answer)
+        table = pa.Table.from_pylist(self._rows, schema=SCHEMA)
+        table = table.replace_schema_metadata(self._meta)
+        pq.write_table(table, self.parts / f"part-{self.batches:06d}.parquet")
+        self._rows = []
+        self.batches += 1
+
+    def close(self, complete: bool = True) -> Path:
+        """Merge the finished batches into ``path``; ``complete=False`` marks a run that
+        stopped early (its finished batches are kept)."""
+        if self._closed:
+            return self.path
+        schema = SCHEMA.with_metadata(self._metadata(complete))
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with pq.ParquetWriter(tmp, schema) as out:
+            for part in sorted(self.parts.glob("part-*.parquet")):
+                out.write_table(pq.read_table(part).replace_schema_metadata(None)
+                                .cast(SCHEMA))
+        tmp.replace(self.path)
+        shutil.rmtree(self.parts)
+        self._closed = True
+        return self.path
+
+    def __enter__(self) -> TraceWriter:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        self.close(complete=kind is None)
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One row: arrays of shape (m,) over the masked positions of the active window."""
+
+    sequence: int
+    block: int
+    step: int
+    block_step: int
+    calls: int
+    refresh: bool
+    k: int
+    positions: np.ndarray
+    tokens: np.ndarray
+    c: np.ndarray
+    log_r: np.ndarray
+    s: np.ndarray
+    H: np.ndarray
+    committed: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.committed)
+
+    def profile(self) -> Profile:
+        """A one-row ``theory.Profile`` (float64) of this step, for replaying rules."""
+        return Profile(tokens=self.tokens[None], c=self.c[None], log_r=self.log_r[None],
+                       s=self.s[None], H=self.H[None],
+                       valid=np.ones((1, len(self.c)), dtype=bool))
+
+    def commit_mask(self) -> np.ndarray:
+        """(m,) bool: which of ``positions`` were committed."""
+        return np.isin(self.positions, self.committed)
+
+
+class Trace:
+    """A validated trace: ``provenance`` (dict) and ``table`` (pyarrow.Table)."""
+
+    def __init__(self, table: pa.Table, provenance: dict[str, Any], path: Path) -> None:
+        self.table, self.provenance, self.path = table, provenance, path
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.provenance.get("complete", False))
+
+    def steps(self, sequence: int | None = None) -> Iterator[TraceStep]:
+        """Rows in file order (one sequence's rows are in step order)."""
+        table = self.table
+        if sequence is not None:
+            seq = table.column("sequence").to_numpy()
+            table = table.take(np.flatnonzero(seq == sequence))
+        cols = {name: table.column(name).to_pylist() for name in
+                ("sequence", "block", "step", "block_step", "calls", "refresh", "k",
+                 "positions", "tokens", "c", "log_r", "s", "H", "committed")}
+        for i in range(table.num_rows):
+            yield TraceStep(
+                sequence=cols["sequence"][i], block=cols["block"][i], step=cols["step"][i],
+                block_step=cols["block_step"][i], calls=cols["calls"][i],
+                refresh=cols["refresh"][i], k=cols["k"][i],
+                positions=np.asarray(cols["positions"][i], dtype=np.int64),
+                tokens=np.asarray(cols["tokens"][i], dtype=np.int64),
+                c=np.asarray(cols["c"][i], dtype=np.float64),
+                log_r=np.asarray(cols["log_r"][i], dtype=np.float64),
+                s=np.asarray(cols["s"][i], dtype=np.float64),
+                H=np.asarray(cols["H"][i], dtype=np.float64),
+                committed=np.asarray(cols["committed"][i], dtype=np.int64))
+
+    def sequences(self) -> list[dict[str, Any]]:
+        """Final rows, by sequence: sequence, steps, prompt_ids, generated, answer."""
+        final = self.table.filter(self.table.column("final"))
+        rows = final.select(["sequence", "step", "prompt_ids", "generated", "answer"])
+        out = rows.to_pylist()
+        for r in out:
+            r["steps"] = r.pop("step") + 1
+        return sorted(out, key=lambda r: r["sequence"])
+
+
+def read_trace(path: str | Path) -> Trace:
+    """Read and validate a trace (a ``.parquet`` file, or the ``.partial`` folder a crashed
+    run left). Raises FileNotFoundError or :class:`TraceError` naming the problem."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    if not path.exists() and partial.is_dir():
+        path = partial
+    if path.is_dir():
+        files = sorted(path.glob("part-*.parquet"))
+        if not files:
+            raise TraceError(f"{path}: no finished batches (part-*.parquet) in this folder")
+        tables = [_read_one(f) for f in files]
+        table = pa.concat_tables([t for t, _ in tables])
+        meta = tables[-1][1]
+    elif path.is_file():
+        table, meta = _read_one(path)
+    else:
+        raise FileNotFoundError(f"no trace at {path}")
+    check_table(table, meta, SCHEMA, SCHEMA_VERSION, str(path), TraceError)
+    return Trace(table, meta, path)
+
+
+def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any]]:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise TraceError(f"{path}: not a readable Parquet file ({err})") from None
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        raise TraceError(f"{path}: no '{METADATA_KEY.decode()}' provenance in the metadata "
+                         "(not a paradec trace)")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise TraceError(f"{path}: provenance is not valid JSON ({err})") from None
+    return table.replace_schema_metadata(None), meta
