@@ -8,7 +8,7 @@ def test_paper_worked_example_factor_commits_2_frechet_commits_4():
 
 
 def test_factor_quirks_force_rank_one_and_commit_all_when_only_the_last_rank_fails():
-    low = profile_from_confidences([0.3, 0.2])  # rank 1 fails 1 - f/2; rank 2 fails too
+    low = profile_from_confidences([0.3, 0.2], s=[0.25, 0.2])  # ranks 1 and 2 both fail
     assert int(commit(Factor(1.0), low).n[0]) == 1
     assert int(commit(Factor(1.0, fastdllm_quirks=True), low).n[0]) == 2
     three = profile_from_confidences([0.99, 0.9, 0.1])  # only rank 3 fails
