@@ -188,6 +188,7 @@ class StepRecord:
     commit: Commit
     k: Tensor
     row_steps: Tensor
+    runner_up: Tensor
 
 
 class TraceSink(Protocol):
@@ -288,6 +289,16 @@ class Engine:
                               generators=gens, eos=cfg.eos, float64=cfg.float64,
                               check=cfg.check_logits)
 
+    def runner_up(self, logits: Tensor, tokens: Tensor) -> Tensor:
+        """(B, W) int64: the most likely token other than ``tokens`` (lowest id on ties),
+        under the same EOS / mask exclusions as the profile."""
+        z = logits.detach().clone()
+        if self.config.eos == "forbid" and self.specials.eos_id is not None:
+            z[..., self.specials.eos_id] = float("-inf")
+        if self.config.forbid_mask:
+            z[..., self.specials.mask_id] = float("-inf")
+        return z.scatter(-1, tokens[..., None], float("-inf")).argmax(-1)
+
     def decide(self, state: DecodeState, profile: Profile) -> tuple[Commit, Tensor]:
         """``theory.commit`` of the configured rule; k (B,) is the quota per row or -1."""
         spb = self.config.steps_per_block
@@ -335,7 +346,8 @@ class Engine:
         decision, k = self.decide(state, profile)
         record = StepRecord(block=state.block, t=state.t, calls=state.calls, refresh=refresh,
                             window_start=lo - state.start, valid=valid, profile=profile,
-                            commit=decision, k=k, row_steps=row_steps)
+                            commit=decision, k=k, row_steps=row_steps,
+                            runner_up=self.runner_up(logits, profile.tokens))
         self.apply(state, profile, decision)
         return record
 
