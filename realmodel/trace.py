@@ -117,7 +117,8 @@ class TraceWriter:
             raise ValueError(f"trace path {self.path} must end in .parquet")
         self.parts = self.path.with_name(self.path.name + ".partial")
         if self.parts.exists():
-            shutil.rmtree(self.parts)
+            raise ValueError(f"{self.parts} exists: an interrupted run left it (read_trace "
+                             f"reads it); move or delete it before writing {self.path}")
         self.parts.mkdir(parents=True)
         self.provenance = dict(provenance)
         self.batches = 0

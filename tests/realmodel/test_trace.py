@@ -81,6 +81,8 @@ def test_a_run_that_dies_keeps_its_finished_batches(tmp_path):
     decode(DENOISER, PROMPTS[:2], config, trace=writer)   # never closed: a killed process
     assert not killed.exists()
     assert {s.sequence for s in read_trace(killed).steps()} == {0, 1}
+    with pytest.raises(ValueError, match="interrupted run"):
+        TraceWriter(killed, provenance(DENOISER, config, batch_size=1))
 
 
 @pytest.fixture(scope="module")
