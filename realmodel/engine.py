@@ -28,102 +28,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import torch
 from torch import Tensor
 
 from realmodel.cache import KVCache
+from realmodel.config import CACHE_MODES, DecodeConfig
 from realmodel.denoiser import Denoiser
 from realmodel.prompts import DecodeResult, Prompt, SequenceResult, build_canvas
-from realmodel.sampling import EOS_MODES, window_profile
-from theory import Commit, Profile, Quota, Rule, commit, llada_quota
+from realmodel.sampling import window_profile
+from theory import Commit, Profile, Quota, commit, llada_quota
 
 __all__ = ["CACHE_MODES", "DecodeConfig", "DecodeState", "StepRecord", "Engine", "decode",
            "TraceSink", "synchronize"]
-
-CACHE_MODES = ("none", "prefix", "dual")
-
-
-@dataclass(frozen=True)
-class DecodeConfig:
-    """How to decode.
-
-    rule: a theory rule (Quota(1) is static one-token-per-step decoding).
-    gen_length, block_length: L and the block size (L must be a multiple).
-    steps: LLaDA's total number of steps; when set the rule must be a Quota and each step
-        commits k_t = llada_quota(m0, steps / n_blocks, t) positions of the block.
-    cache: "none", "prefix" or "dual" (ALGORITHMS.md section 5).
-    temperature: 0 for argmax, > 0 for float64 Gumbel-max draws.
-    eos: EOS option, one of realmodel.sampling.EOS_MODES.
-    stop_at_eos: once a row's first EOS/EoT has no mask before it, fill the masks after
-        it with EOS and stop the row.
-    seed: seeds one noise generator per sequence (seed, sequence index).
-    float64: compute confidences in float64 (LLaDA's reference does).
-    check_logits: reject NaN / +inf logits at every step.
-    forbid_mask: give the mask token logit -inf. Off by default (the reference samplers
-        do not do it, and it renormalises every confidence); then committing the mask
-        token, which would leave the position masked forever, is an error.
-    """
-
-    rule: Rule = field(default_factory=lambda: Quota(1))
-    gen_length: int = 256
-    block_length: int = 32
-    steps: int | None = None
-    cache: str = "none"
-    temperature: float = 0.0
-    eos: str = "none"
-    stop_at_eos: bool = False
-    seed: int = 0
-    float64: bool = True
-    check_logits: bool = True
-    forbid_mask: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.rule, Rule):
-            raise ValueError(f"rule must be a theory rule (theory.make_rule), got {self.rule!r}")
-        for name in ("gen_length", "block_length"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.gen_length % self.block_length:
-            raise ValueError(f"gen_length={self.gen_length} is not a multiple of "
-                             f"block_length={self.block_length}")
-        if self.steps is not None:
-            if not isinstance(self.rule, Quota):
-                raise ValueError(f"steps={self.steps} sets LLaDA's quota schedule; it needs "
-                                 f"the quota rule, not {self.rule.name}")
-            if self.steps < 1 or self.steps % self.n_blocks:
-                raise ValueError(f"steps={self.steps} must be a positive multiple of the "
-                                 f"number of blocks {self.n_blocks}")
-        if self.cache not in CACHE_MODES:
-            raise ValueError(f"unknown cache mode {self.cache!r}; choose from "
-                             f"{', '.join(CACHE_MODES)}")
-        if self.eos not in EOS_MODES:
-            raise ValueError(f"unknown eos mode {self.eos!r}; choose from {', '.join(EOS_MODES)}")
-        if not (self.temperature >= 0 and self.temperature < float("inf")):
-            raise ValueError(f"temperature must be finite and >= 0, got {self.temperature}")
-
-    @property
-    def n_blocks(self) -> int:
-        return self.gen_length // self.block_length
-
-    @property
-    def steps_per_block(self) -> int | None:
-        return None if self.steps is None else self.steps // self.n_blocks
-
-    def describe(self) -> dict[str, Any]:
-        """JSON-ready description (trace provenance)."""
-        rule = self.rule
-        options = {k: v for k, v in vars(rule).items() if k != rule.parameter}
-        return {"rule": {"name": rule.name, "parameter": rule.parameter,
-                         "value": getattr(rule, rule.parameter), "options": options,
-                         "label": rule.label()},
-                "gen_length": self.gen_length, "block_length": self.block_length,
-                "steps": self.steps, "cache": self.cache, "temperature": self.temperature,
-                "eos": self.eos, "stop_at_eos": self.stop_at_eos, "seed": self.seed,
-                "float64": self.float64, "forbid_mask": self.forbid_mask}
-
 
 @dataclass
 class DecodeState:
@@ -188,6 +106,7 @@ class StepRecord:
     commit: Commit
     k: Tensor
     row_steps: Tensor
+    runner_up: Tensor
 
 
 class TraceSink(Protocol):
@@ -288,6 +207,16 @@ class Engine:
                               generators=gens, eos=cfg.eos, float64=cfg.float64,
                               check=cfg.check_logits)
 
+    def runner_up(self, logits: Tensor, tokens: Tensor) -> Tensor:
+        """(B, W) int64: the most likely token other than ``tokens`` (lowest id on ties),
+        under the same EOS / mask exclusions as the profile."""
+        z = logits.detach().clone()
+        if self.config.eos == "forbid" and self.specials.eos_id is not None:
+            z[..., self.specials.eos_id] = float("-inf")
+        if self.config.forbid_mask:
+            z[..., self.specials.mask_id] = float("-inf")
+        return z.scatter(-1, tokens[..., None], float("-inf")).argmax(-1)
+
     def decide(self, state: DecodeState, profile: Profile) -> tuple[Commit, Tensor]:
         """``theory.commit`` of the configured rule; k (B,) is the quota per row or -1."""
         spb = self.config.steps_per_block
@@ -335,7 +264,8 @@ class Engine:
         decision, k = self.decide(state, profile)
         record = StepRecord(block=state.block, t=state.t, calls=state.calls, refresh=refresh,
                             window_start=lo - state.start, valid=valid, profile=profile,
-                            commit=decision, k=k, row_steps=row_steps)
+                            commit=decision, k=k, row_steps=row_steps,
+                            runner_up=self.runner_up(logits, profile.tokens))
         self.apply(state, profile, decision)
         return record
 

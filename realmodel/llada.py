@@ -96,7 +96,7 @@ class LLaDAConfig:
     def from_dict(cls, raw: dict[str, Any]) -> LLaDAConfig:
         """Read LLaDA's config.json; refuse settings this module does not implement."""
         for key, wanted in _REQUIRED.items():
-            if key in raw and raw[key] != wanted and not (wanted is None and not raw[key]):
+            if key in raw and raw[key] != wanted and (bool(raw[key]) or bool(wanted)):
                 raise ValueError(f"config.json has {key}={raw[key]!r}; paradec's LLaDA module "
                                  f"implements only {key}={wanted!r}")
         if raw.get("multi_query_attention"):

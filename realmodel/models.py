@@ -73,6 +73,8 @@ def _local_tokenizer(path: Path) -> Any:
         raw = json.loads(config_file.read_text())
         kwargs = {k: raw[k] for k in ("bos_token", "eos_token", "pad_token", "chat_template")
                   if isinstance(raw.get(k), str)}
+    if (path / "chat_template.jinja").is_file():
+        kwargs["chat_template"] = (path / "chat_template.jinja").read_text()
     return PreTrainedTokenizerFast(tokenizer_file=str(path / "tokenizer.json"), **kwargs)
 
 

@@ -14,6 +14,7 @@ refresh        bool             this step's forward ran on the whole canvas
 k              int32            quota k_t of LLaDA's schedule, -1 for other rules
 positions      list<int32>      masked positions of the active window (0 = first generated)
 tokens         list<int64>      the token each would be committed to (argmax or drawn)
+runner_up      list<int64>      the most likely other token (FreeDave's runner-up drafts)
 c, log_r, s,   list<double>     confidence, log residual mass, runner-up, entropy (nats)
 H
 committed      list<int32>      positions committed, in the rule's order
@@ -55,6 +56,7 @@ from realmodel.engine import DecodeConfig, DecodeState, StepRecord
 from realmodel.prompts import SequenceResult
 from realmodel.trace_check import check_table
 from theory import Profile
+from theory.rules import sort_order
 
 __all__ = ["SCHEMA_VERSION", "SCHEMA", "METADATA_KEY", "TraceError", "TraceWriter",
            "TraceStep", "Trace", "read_trace", "provenance"]
@@ -66,7 +68,8 @@ _I32, _I64, _F64 = pa.int32(), pa.int64(), pa.float64()
 SCHEMA = pa.schema([
     ("sequence", _I64), ("batch", _I32), ("row", _I32), ("block", _I32), ("step", _I32),
     ("block_step", _I32), ("calls", _I64), ("refresh", pa.bool_()), ("k", _I32),
-    ("positions", pa.list_(_I32)), ("tokens", pa.list_(_I64)), ("c", pa.list_(_F64)),
+    ("positions", pa.list_(_I32)), ("tokens", pa.list_(_I64)),
+    ("runner_up", pa.list_(_I64)), ("c", pa.list_(_F64)),
     ("log_r", pa.list_(_F64)), ("s", pa.list_(_F64)), ("H", pa.list_(_F64)),
     ("committed", pa.list_(_I32)), ("final", pa.bool_()), ("prompt_ids", pa.list_(_I64)),
     ("generated", pa.list_(_I64)), ("answer", pa.string()),
@@ -114,7 +117,8 @@ class TraceWriter:
             raise ValueError(f"trace path {self.path} must end in .parquet")
         self.parts = self.path.with_name(self.path.name + ".partial")
         if self.parts.exists():
-            shutil.rmtree(self.parts)
+            raise ValueError(f"{self.parts} exists: an interrupted run left it (read_trace "
+                             f"reads it); move or delete it before writing {self.path}")
         self.parts.mkdir(parents=True)
         self.provenance = dict(provenance)
         self.batches = 0
@@ -131,6 +135,7 @@ class TraceWriter:
         p = step.profile
         arrays = {name: getattr(p, name).detach().cpu().numpy()
                   for name in ("tokens", "c", "log_r", "s", "H")}
+        arrays["runner_up"] = step.runner_up.cpu().numpy()
         order = step.commit.order.cpu().numpy()
         mask = step.commit.mask.cpu().numpy()
         k, row_steps = step.k.cpu().numpy(), step.row_steps.cpu().numpy()
@@ -198,6 +203,7 @@ class TraceStep:
     k: int
     positions: np.ndarray
     tokens: np.ndarray
+    runner_up: np.ndarray
     c: np.ndarray
     log_r: np.ndarray
     s: np.ndarray
@@ -240,7 +246,7 @@ class Trace:
             table = table.take(np.flatnonzero(seq == sequence))
         cols = {name: table.column(name).to_pylist() for name in
                 ("sequence", "block", "step", "block_step", "calls", "refresh", "k",
-                 "positions", "tokens", "c", "log_r", "s", "H", "committed")}
+                 "positions", "tokens", "runner_up", "c", "log_r", "s", "H", "committed")}
         for i in range(table.num_rows):
             yield TraceStep(
                 sequence=cols["sequence"][i], block=cols["block"][i], step=cols["step"][i],
@@ -248,11 +254,39 @@ class Trace:
                 refresh=cols["refresh"][i], k=cols["k"][i],
                 positions=np.asarray(cols["positions"][i], dtype=np.int64),
                 tokens=np.asarray(cols["tokens"][i], dtype=np.int64),
+                runner_up=np.asarray(cols["runner_up"][i], dtype=np.int64),
                 c=np.asarray(cols["c"][i], dtype=np.float64),
                 log_r=np.asarray(cols["log_r"][i], dtype=np.float64),
                 s=np.asarray(cols["s"][i], dtype=np.float64),
                 H=np.asarray(cols["H"][i], dtype=np.float64),
                 committed=np.asarray(cols["committed"][i], dtype=np.int64))
+
+    def static_trace(self, sequence: int) -> Any:
+        """``theory.freedave_trace.StaticTrace`` of one sequence of a static run (quota 1,
+        temperature 0): per step the window ranked by F_j, its argmax and runner-up tokens.
+        FreeDave's call count for any K follows from it without the model."""
+        try:
+            from theory.freedave_trace import StaticStep, StaticTrace
+        except ImportError as err:
+            raise ValueError("this theory package has no freedave_trace module") from err
+        decode = self.provenance["decode"]
+        rule = decode["rule"]
+        if rule["name"] != "quota" or rule["value"] != 1 or decode["temperature"] != 0 or \
+                decode["steps"] not in (None, decode["gen_length"]):
+            raise ValueError(f"{self.path}: not a static run (rule {rule['label']}, "
+                             f"temperature {decode['temperature']}, steps {decode['steps']})")
+        steps = []
+        for st in self.steps(sequence):
+            order = sort_order(st.profile())[0]
+            if st.positions[order[0]] != st.committed[0]:
+                raise TraceError(f"{self.path}: sequence {sequence} step {st.step} committed "
+                                 f"{st.committed[0]}, not its top-ranked position")
+            steps.append(StaticStep(step=st.step, block=st.block,
+                                    positions=st.positions[order], tokens=st.tokens[order],
+                                    runner_up=st.runner_up[order]))
+        if not steps:
+            raise ValueError(f"{self.path}: no steps for sequence {sequence}")
+        return StaticTrace(tuple(steps))
 
     def sequences(self) -> list[dict[str, Any]]:
         """Final rows, by sequence: sequence, steps, prompt_ids, generated, answer."""

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 __all__ = ["check_table"]
 
-_LISTS = ("positions", "tokens", "c", "log_r", "s", "H")
+_LISTS = ("positions", "tokens", "runner_up", "c", "log_r", "s", "H")
 _REQUIRED_META = ("model", "decode", "dtype", "device", "libraries")
 _TOL = 1e-6
 
@@ -94,11 +94,15 @@ def _check_lists(table: pa.Table, meta: dict[str, Any], fail: Any) -> None:
     for col, bad, problem in checks:
         if bad.any():
             fail(problem, _first(bad, owner), col)
-    tokens = _flat(table, "tokens")
     vocab = meta.get("vocab_size")
-    bad = (tokens < 0) | ((tokens >= vocab) if isinstance(vocab, int) else False)
+    for col in ("tokens", "runner_up"):
+        tokens = _flat(table, col)
+        bad = (tokens < 0) | ((tokens >= vocab) if isinstance(vocab, int) else False)
+        if bad.any():
+            fail(f"token id outside the vocabulary 0..{vocab}", _first(bad, owner), col)
+    bad = _flat(table, "tokens") == _flat(table, "runner_up")
     if bad.any():
-        fail(f"token id outside the vocabulary 0..{vocab}", _first(bad, owner), "tokens")
+        fail("runner-up token equals the token", _first(bad, owner), "runner_up")
     decode = meta["decode"]
     L, B = decode.get("gen_length"), decode.get("block_length")
     pos = _flat(table, "positions")

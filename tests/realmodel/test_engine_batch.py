@@ -177,3 +177,32 @@ def test_bad_configs_are_refused_by_name():
         DecodeConfig(eos="maybe")
     with pytest.raises(ValueError, match="mask id"):
         _run(LLaDADenoiser(MODEL), [Prompt(ids=[5, MASK])])
+
+
+def test_tree_attention_over_block_copies_equals_replicated_forwards():
+    """FreeDave's tree verify: K block copies in one sequence, each attending to the
+    cached prefix, its own copy and the cached suffix, give the logits of K replicas."""
+    d = LLaDADenoiser(MODEL)
+    engine = Engine(d, DecodeConfig(rule=Quota(1), gen_length=16, block_length=8, cache="dual"))
+    state = engine.start(PROMPTS[:1])
+    engine.begin_block(state, 0)
+    with torch.no_grad():
+        engine.step(state)
+        lo, hi = state.window
+        W, T = hi - lo, state.x.shape[1]
+        drafts = state.x[:, lo:hi].repeat(2, 1)
+        drafts[0, 1], drafts[1, 1:3] = 7, 9
+        ids = drafts.reshape(1, 2 * W)
+        positions = state.positions[:, lo:hi].repeat(1, 2)
+        Tk = lo + 2 * W + (T - hi)
+        attend = torch.zeros(1, 2 * W, Tk, dtype=torch.bool)
+        for i in range(2):
+            rows = slice(i * W, (i + 1) * W)
+            attend[0, rows, :lo] = True
+            attend[0, rows, lo + i * W:lo + (i + 1) * W] = True
+            attend[0, rows, lo + 2 * W:] = True
+        tree = d.forward(ids, positions, attend=attend, cache=state.cache, span=(lo, hi))
+        copies = state.replicate(torch.tensor([0, 0]))
+        copies.x[:, lo:hi] = drafts
+        separate = engine.forward(copies)
+    torch.testing.assert_close(tree.reshape(2, W, -1), separate, rtol=1e-5, atol=1e-5)

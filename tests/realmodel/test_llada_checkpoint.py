@@ -15,7 +15,7 @@ from realmodel.checkpoint import (
     read_config,
     save_llada,
 )
-from realmodel.llada import LLaDAConfig
+from realmodel.llada import LLaDAConfig, LLaDAModel
 from realmodel.tiny import random_llada, tiny_config
 
 transformers = pytest.importorskip("transformers")
@@ -119,3 +119,29 @@ def test_missing_and_misshapen_tensors_are_errors(tmp_path):
     (folder2 / "config.json").write_text(json.dumps({**cfg, "mlp_hidden_size": 100}))
     with pytest.raises(ValueError, match="shape"):
         load_llada(folder2)
+
+
+LLADA_8B_CONFIG = {  # the published config.json's architecture fields (MODELS.md)
+    "architectures": ["LLaDAModelLM"], "model_type": "llada", "d_model": 4096, "n_layers": 32,
+    "n_heads": 32, "n_kv_heads": 32, "mlp_hidden_size": 12288, "mlp_ratio": 4,
+    "vocab_size": 126464, "embedding_size": 126464, "mask_token_id": 126336,
+    "eos_token_id": 126081, "pad_token_id": 126081, "rope_theta": 500000.0,
+    "rope_full_precision": True, "layer_norm_type": "rms", "rms_norm_eps": 1e-05,
+    "activation_type": "silu", "block_type": "llama", "include_bias": False,
+    "include_qkv_bias": False, "weight_tying": False, "max_sequence_length": 4096,
+    "alibi": False, "attention_layer_norm": False, "bias_for_layer_norm": None,
+    "clip_qkv": None, "multi_query_attention": None, "block_group_size": 1, "rope": True,
+    "scale_logits": False, "input_emb_norm": False, "use_cache": False,
+}
+
+
+def test_llada_8b_config_gives_the_published_tensor_names_and_parameter_count():
+    config = LLaDAConfig.from_dict(LLADA_8B_CONFIG)
+    with torch.device("meta"):
+        model = LLaDAModel(config)
+    state = model.state_dict()
+    assert len(state) == 291
+    assert sum(t.numel() for t in state.values()) == 8_015_581_184
+    assert tuple(state["model.transformer.blocks.31.ff_proj.weight"].shape) == (12288, 4096)
+    assert tuple(state["model.transformer.ff_out.weight"].shape) == (126464, 4096)
+    assert config.head_dim == 128

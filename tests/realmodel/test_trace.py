@@ -81,6 +81,8 @@ def test_a_run_that_dies_keeps_its_finished_batches(tmp_path):
     decode(DENOISER, PROMPTS[:2], config, trace=writer)   # never closed: a killed process
     assert not killed.exists()
     assert {s.sequence for s in read_trace(killed).steps()} == {0, 1}
+    with pytest.raises(ValueError, match="interrupted run"):
+        TraceWriter(killed, provenance(DENOISER, config, batch_size=1))
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +137,25 @@ def test_files_that_are_not_traces_are_refused(tmp_path):
         read_trace(tmp_path / "plain.parquet")
     with pytest.raises(FileNotFoundError):
         read_trace(tmp_path / "none.parquet")
+
+
+def test_static_trace_feeds_freedave_call_counts(tmp_path):
+    freedave_trace = pytest.importorskip(
+        "theory.freedave_trace", reason="theory.freedave_trace is not on this branch yet")
+    config = DecodeConfig(rule=Quota(1), gen_length=16, block_length=8, cache="dual")
+    _write(tmp_path / "t.parquet", config)
+    trace = read_trace(tmp_path / "t.parquet")
+    static = trace.static_trace(1)
+    assert static.T == 16 and static.has_runner_up
+    p, tau = static.path()
+    final = trace.sequences()[1]["generated"]
+    assert [final[q] for q in p.tolist()] == tau.tolist()
+    A = freedave_trace.agreement_lengths(static)
+    assert (A >= 1).all()
+
+
+def test_static_trace_refuses_adaptive_runs(tmp_path):
+    _write(tmp_path / "t.parquet", DecodeConfig(rule=make_rule("threshold", 0.5),
+                                                gen_length=8, block_length=8))
+    with pytest.raises(ValueError, match="not a static run|freedave_trace"):
+        read_trace(tmp_path / "t.parquet").static_trace(0)
