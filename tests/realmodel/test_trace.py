@@ -140,8 +140,7 @@ def test_files_that_are_not_traces_are_refused(tmp_path):
 
 
 def test_static_trace_feeds_freedave_call_counts(tmp_path):
-    freedave_trace = pytest.importorskip(
-        "theory.freedave_trace", reason="theory.freedave_trace is not on this branch yet")
+    from theory import freedave_trace
     config = DecodeConfig(rule=Quota(1), gen_length=16, block_length=8, cache="dual")
     _write(tmp_path / "t.parquet", config)
     trace = read_trace(tmp_path / "t.parquet")
