@@ -229,10 +229,9 @@ def replay(trace: Trace, rule: Rule | str = LOGGED) -> Replay:
 def _replay_one(rule: Rule | str, steps: Sequence[TraceStep], profile: Profile,
                 positions: np.ndarray, final: dict[int, list[int]], base: Rule) -> Replay:
     n, order = _decide(rule, steps, profile, base)
-    rows = np.arange(len(steps))
     mask = np.zeros(profile.c.shape, bool)
-    for i in rows:
-        mask[i, order[i, :n[i]]] = True
+    for row in range(len(steps)):
+        mask[row, order[row, :n[row]]] = True
     marg = _set_margins(profile, mask, n)
     first_diff: dict[int, int | None] = {}
     records = []
