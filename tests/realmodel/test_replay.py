@@ -8,6 +8,7 @@ from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, decode
 from realmodel.prompts import Prompt
 from realmodel.replay import LOGGED, default_rules, replay, replay_all
+from realmodel.replay_calibration import compute_margin_calibration, compute_reliability
 from realmodel.tiny import random_llada, tiny_config
 from realmodel.trace import TraceWriter, provenance, read_trace
 from theory import Quota, Threshold, commit, make_rule, margins
@@ -22,18 +23,20 @@ def write_trace(path, config, batch_size=2):
     return read_trace(path), result
 
 
-RUNS = [("quota", None, None), ("quota", None, 8), ("threshold", 0.5, None),
-        ("factor", 1.0, None), ("frechet", 0.0, None), ("tight", 0.0, None),
-        ("entropy", 0.5, None)]
+RUNS = [("quota", None, None, {}), ("quota", None, 8, {}), ("threshold", 0.5, None, {}),
+        ("factor", 1.0, None, {}), ("factor", 1.0, None, {"fastdllm_quirks": True}),
+        ("frechet", 0.0, None, {}), ("tight", 0.0, None, {}), ("entropy", 0.5, None, {})]
 
 
-@pytest.mark.parametrize("name,value,steps", RUNS)
+@pytest.mark.parametrize("name,value,steps,options", RUNS)
 def test_replaying_the_logged_rule_reproduces_every_logged_decision(tmp_path, name, value,
-                                                                    steps):
-    config = DecodeConfig(rule=make_rule(name, value), gen_length=16, block_length=8,
+                                                                    steps, options):
+    config = DecodeConfig(rule=make_rule(name, value, **options), gen_length=16,
+                          block_length=8,
                           steps=steps, cache="prefix")
     trace, result = write_trace(tmp_path / "t.parquet", config)
     rep = replay(trace, LOGGED)
+    assert rep.rule == config.rule
     logged = list(trace.steps())
     assert rep.logged and len(rep.records) == len(logged) == result.sequence_steps
     for rec, step in zip(rep.records, logged, strict=True):
@@ -98,3 +101,26 @@ def test_margins_of_a_confidence_prefix_are_the_closed_forms_at_n(threshold_trac
 def test_an_unknown_rule_spec_is_refused(threshold_trace):
     with pytest.raises(ValueError, match="unknown rule spec"):
         replay(threshold_trace, "best")
+
+
+def test_the_reliability_table_counts_every_masked_position_once(threshold_trace):
+    steps = list(threshold_trace.steps())
+    rel = compute_reliability(threshold_trace, bins=4)
+    assert rel["n"] == int(rel["count"].sum()) == sum(len(s.c) for s in steps)
+    final = {f["sequence"]: np.asarray(f["generated"]) for f in threshold_trace.sequences()}
+    c = np.concatenate([s.c for s in steps])
+    agree = np.concatenate([final[s.sequence][s.positions] == s.tokens for s in steps])
+    b = np.minimum((c * 4).astype(int), 3)
+    ece = sum(abs(agree[b == i].mean() - c[b == i].mean()) * (b == i).sum()
+              for i in range(4) if (b == i).any()) / len(c)
+    assert rel["ece"] == pytest.approx(ece)
+
+
+def test_margin_calibration_bins_every_replayed_step(threshold_trace):
+    rep = replay(threshold_trace, LOGGED)
+    cal = compute_margin_calibration(rep, bins=8)
+    for name, field in (("frechet", "G"), ("tight", "G_star")):
+        table = cal[name]
+        assert int(table["count"].sum()) == len(rep.records) == table["n"]
+        assert np.nanmax(table["mean_margin"]) <= rep.column(field).max() + 1e-12
+    assert np.all(rep.column("G_star") >= rep.column("G") - 1e-12)  # tight >= Fréchet
