@@ -9,7 +9,11 @@ Pure functions returning arrays in dicts (figures are drawn from them elsewhere)
 * :func:`compute_margin_calibration`: per replayed step, the Fréchet margin G_n and the
   tight margin G*_n of the committed set against whether *every* committed token agrees
   with the final tokens (joint agreement); bins on [-1, 1]; per bin also the mean
-  joint lower bound L_n = max(0, 1 - sum r).
+  joint lower bound L_n = max(0, 1 - sum r). For the logged rule this is trivial (at
+  temperature 0 a committed token is never changed, so joint agreement is 1); it is
+  informative for another rule's (counterfactual) committed sets.
+* :func:`compute_prefix_calibration`: the same for every confidence prefix (n = 1..m)
+  at every logged state, the sets any prefix rule could commit there.
 
 Agreement with the final token is agreement with what the run itself went on to write,
 not correctness against a reference: it is what a rule committing earlier would change.
@@ -23,9 +27,10 @@ import numpy as np
 
 from realmodel.replay import Replay, stack_steps
 from realmodel.trace import Trace
+from theory import margins
 
 __all__ = ["confidence_observations", "compute_reliability", "compute_margin_calibration",
-           "binned"]
+           "compute_prefix_calibration", "prefix_observations", "binned"]
 
 
 def confidence_observations(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
@@ -89,16 +94,62 @@ def compute_margin_calibration(replay: Replay, bins: int = 10) -> dict[str, dict
     """
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
-    live = replay.column("n") > 0 if replay.records else np.zeros(0, bool)
-    joint = replay.column("joint_agree").astype(float)[live] if replay.records \
-        else np.zeros(0)
-    L = replay.column("L")[live] if replay.records else np.zeros(0)
+    if not replay.records:
+        empty = np.zeros(0)
+        return _margin_tables(empty, empty, empty, empty.astype(bool), bins)
+    live = replay.column("n") > 0
+    return _margin_tables(replay.column("G")[live], replay.column("G_star")[live],
+                          replay.column("L")[live], replay.column("joint_agree")[live], bins)
+
+
+def prefix_observations(trace: Trace) -> dict[str, np.ndarray]:
+    """Every confidence prefix of every logged state (sequences with a final row): flat
+    arrays n, L, G (Fréchet G_n), G_star (tight G*_n) and joint (bool: the top-n tokens
+    all equal the final tokens). Order: confidence descending, ties by position."""
+    steps = list(trace.steps())
+    final = {f["sequence"]: np.asarray(f["generated"]) for f in trace.sequences()}
+    keep = [st for st in steps if st.sequence in final]
+    names = ("n", "L", "G", "G_star", "joint")
+    if not keep:
+        return {k: np.zeros(0) for k in names}
+    profile, positions = stack_steps(keep)
+    valid = np.asarray(profile.valid)
+    order = np.argsort(np.where(valid, profile.log_r, np.inf), axis=-1, kind="stable")
+
+    def take(x: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(x, order, -1)
+
+    r = take(np.where(valid, np.exp(profile.log_r), 0.0))
+    s = take(np.where(valid, profile.s, 0.0))
+    gen = np.stack([np.pad(final[st.sequence], (0, 1), constant_values=-1) for st in keep])
+    agree = take(np.take_along_axis(gen, positions, -1) == profile.tokens)
+    joint = np.cumprod(agree, axis=-1).astype(bool)
+    n = np.broadcast_to(np.arange(1, r.shape[-1] + 1), r.shape)
+    sv = take(valid)
+    return {"n": n[sv], "L": margins.joint_lower_bound(r)[sv],
+            "G": margins.frechet_margin(r)[sv], "G_star": margins.tight_margin(r, s)[sv],
+            "joint": joint[sv]}
+
+
+def compute_prefix_calibration(trace: Trace, bins: int = 10) -> dict[str, dict[str, Any]]:
+    """Fréchet and tight margins of every confidence prefix at every logged state vs the
+    observed joint agreement of that prefix with the final tokens, binned on [-1, 1].
+
+    Tables as :func:`compute_margin_calibration`'s (keys ``frechet``, ``tight``).
+    """
+    if bins < 1:
+        raise ValueError(f"bins must be >= 1, got {bins}")
+    obs = prefix_observations(trace)
+    return _margin_tables(obs["G"], obs["G_star"], obs["L"], obs["joint"], bins)
+
+
+def _margin_tables(G: np.ndarray, G_star: np.ndarray, L: np.ndarray, joint: np.ndarray,
+                   bins: int) -> dict[str, dict[str, Any]]:
     edges = np.linspace(-1.0, 1.0, bins + 1)
     out: dict[str, dict[str, Any]] = {}
-    for name, field in (("frechet", "G"), ("tight", "G_star")):
-        g = replay.column(field)[live] if replay.records else np.zeros(0)
-        t = binned(g, joint, edges)
-        mean_L = binned(g, L, edges)["mean_y"]
-        out[name] = {"edges": edges, "mean_margin": t["mean_x"], "mean_L": mean_L,
-                     "joint_agreement": t["mean_y"], "count": t["count"], "n": int(len(g))}
+    for name, g in (("frechet", G), ("tight", G_star)):
+        t = binned(g, joint.astype(float), edges)
+        out[name] = {"edges": edges, "mean_margin": t["mean_x"],
+                     "mean_L": binned(g, L, edges)["mean_y"], "joint_agreement": t["mean_y"],
+                     "count": t["count"], "n": int(len(g))}
     return out

@@ -111,7 +111,7 @@ def _record(rec: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from realmodel.replay import LOGGED, replay, replay_all
+    from realmodel.replay import replay_all
     from realmodel.trace import read_trace
 
     if args.bins < 1:
@@ -131,11 +131,11 @@ def run(args: argparse.Namespace) -> int:
         out["records"] = {r.label: [_record(x) for x in r.records] for r in replays}
         out["counterfactual_from"] = {r.label: r.counterfactual_from for r in replays}
     if args.calibration:
-        from realmodel.replay_calibration import compute_margin_calibration, compute_reliability
+        from realmodel.replay_calibration import compute_prefix_calibration, compute_reliability
 
-        logged = next((r for r in replays if r.logged), None) or replay(trace, LOGGED)
         out["calibration"] = {"reliability": compute_reliability(trace, bins=args.bins),
-                              "margins": compute_margin_calibration(logged, bins=args.bins)}
+                              "margins": compute_prefix_calibration(trace, bins=args.bins),
+                              "margins_of": "every confidence prefix at every logged state"}
     if args.fit:
         from realmodel.replay_fit import fit_trace
 
@@ -181,7 +181,8 @@ def _print(out: dict[str, Any]) -> None:
                                    strict=True):
             print(f"  [{lo:.2f}, {hi:.2f})  {_fmt(c, '6.3f')} {_fmt(a, '6.3f')} {k:>7d}")
         for name, table in out["calibration"]["margins"].items():
-            print(f"{name} margin vs joint agreement of the logged committed set:")
+            print(f"{name} margin vs joint agreement with the final tokens, "
+                  f"{out['calibration']['margins_of']}:")
             for lo, hi, mg, a, k in zip(table["edges"][:-1], table["edges"][1:],
                                         table["mean_margin"], table["joint_agreement"],
                                         table["count"], strict=True):

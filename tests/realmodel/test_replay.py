@@ -8,7 +8,12 @@ from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, decode
 from realmodel.prompts import Prompt
 from realmodel.replay import LOGGED, default_rules, replay, replay_all
-from realmodel.replay_calibration import compute_margin_calibration, compute_reliability
+from realmodel.replay_calibration import (
+    compute_margin_calibration,
+    compute_prefix_calibration,
+    compute_reliability,
+    prefix_observations,
+)
 from realmodel.tiny import random_llada, tiny_config
 from realmodel.trace import TraceWriter, provenance, read_trace
 from theory import Quota, Threshold, commit, make_rule, margins
@@ -124,3 +129,17 @@ def test_margin_calibration_bins_every_replayed_step(threshold_trace):
         assert int(table["count"].sum()) == len(rep.records) == table["n"]
         assert np.nanmax(table["mean_margin"]) <= rep.column(field).max() + 1e-12
     assert np.all(rep.column("G_star") >= rep.column("G") - 1e-12)  # tight >= Fréchet
+
+
+def test_prefix_calibration_covers_every_prefix_and_joint_agreement_is_monotone(
+        threshold_trace):
+    steps = list(threshold_trace.steps())
+    obs = prefix_observations(threshold_trace)
+    assert len(obs["n"]) == sum(len(s.c) for s in steps)
+    start = np.flatnonzero(obs["n"] == 1)
+    for a, b in zip(start, [*start[1:], len(obs["n"])], strict=True):
+        joint = obs["joint"][a:b]
+        assert np.all(joint[1:] <= joint[:-1])  # a longer prefix never agrees more
+        assert np.all(np.diff(obs["L"][a:b]) <= 1e-15)
+    cal = compute_prefix_calibration(threshold_trace, bins=4)
+    assert int(cal["tight"]["count"].sum()) == len(obs["n"])
