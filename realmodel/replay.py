@@ -219,10 +219,8 @@ def replay_all(trace: Trace, rules: Sequence[Rule | str] | None = None) -> list[
 
 
 def replay(trace: Trace, rule: Rule | str = LOGGED) -> Replay:
-    """Replay one rule (or :data:`LOGGED`) on every row of ``trace``.
-
-    >>> # see tests/realmodel/test_replay.py: replaying LOGGED reproduces every decision
-    """
+    """Replay one rule (or :data:`LOGGED`) on every row of ``trace`` (replaying LOGGED
+    reproduces every logged decision: tests/realmodel/test_replay.py)."""
     return replay_all(trace, [rule])[0]
 
 
