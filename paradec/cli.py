@@ -10,7 +10,7 @@ import sys
 
 from paradec import __version__
 
-COMMANDS = ["certify", "simulate", "decode", "report"]
+COMMANDS = ["certify", "simulate", "decode", "report", "replay"]
 
 
 class UsageError(Exception):
