@@ -5,6 +5,8 @@
 - :mod:`realmodel.hf`: transformers masked LMs as denoisers; the pretrained AntiBERTy.
 - :mod:`realmodel.engine`: the decode loop (rules from theory, blocks, KV caches, batches).
 - :mod:`realmodel.trace`: versioned Parquet traces, streaming writer, validating reader.
+- :mod:`realmodel.replay`: what any rule would commit at each logged state; calibration and
+  profile-generator fits to a trace.
 
 May import theory and simulate; nothing but ``paradec/commands`` imports realmodel.
 """
@@ -17,16 +19,23 @@ from realmodel.hf import MaskedLMDenoiser, load_antiberty, load_masked_lm
 from realmodel.llada import LLaDAConfig, LLaDAModel
 from realmodel.models import builtin_prompts, load_denoiser, read_prompts, score
 from realmodel.prompts import DecodeResult, Prompt, SequenceResult
+from realmodel.replay import LOGGED, Replay, StepReplay, replay, replay_all
+from realmodel.replay_calibration import (
+                                         compute_margin_calibration,
+                                         compute_prefix_calibration,
+                                         compute_reliability,
+)
+from realmodel.replay_fit import ProfileFit, fit_lognormal, fit_trace, fit_two_level
 from realmodel.sampling import EOS_MODES, SpecialTokens, window_profile
 from realmodel.tiny import bench_config, random_llada, tiny_config
 from realmodel.trace import (
-                              SCHEMA_VERSION,
-                              Trace,
-                              TraceError,
-                              TraceStep,
-                              TraceWriter,
-                              provenance,
-                              read_trace,
+                                         SCHEMA_VERSION,
+                                         Trace,
+                                         TraceError,
+                                         TraceStep,
+                                         TraceWriter,
+                                         provenance,
+                                         read_trace,
 )
 
 __all__ = [
@@ -37,4 +46,7 @@ __all__ = [
     "SequenceResult", "DecodeResult", "SCHEMA_VERSION", "Trace", "TraceStep", "TraceWriter",
     "TraceError", "read_trace", "provenance", "load_denoiser", "read_prompts",
     "builtin_prompts", "score", "tiny_config", "bench_config", "random_llada",
+    "LOGGED", "Replay", "StepReplay", "replay", "replay_all", "compute_reliability",
+    "compute_margin_calibration", "compute_prefix_calibration", "ProfileFit", "fit_lognormal",
+    "fit_two_level", "fit_trace",
 ]
