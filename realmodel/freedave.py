@@ -211,7 +211,7 @@ class _Decoder:
     def _land(self, i: int, rnd: _Round, logits: Tensor | None) -> None:
         """Follow the static path through the drafts from row i's state; move there."""
         nodes, drafts, terminal, keep, t = rnd.nodes, rnd.drafts, rnd.terminal, rnd.keep, rnd.t
-        self._record(i, rnd.profile, rnd.decision, 0)
+        source = (rnd.profile, rnd.decision, 0)  # the forward of the state we move from
         W = self.state.block_length
         row = {n: r for r, n in enumerate(keep)}
         targets: Tensor | None = None
@@ -225,10 +225,11 @@ class _Decoder:
                    if len(node) == depth + 1 and torch.equal(drafts[n], t[0])]
             if not hit:
                 break
+            self._record(i, *source)
             cur, depth, landed = t[0], depth + 1, hit[0]
             if terminal[landed] or targets is None or step is None:
                 break
-            self._record(i, step[0], step[1], row[landed])
+            source = (step[0], step[1], row[landed])
             t = targets[row[landed]:row[landed] + 1]
         if depth < 1:
             raise RuntimeError("the first draft differs from the static step (internal error)")
