@@ -42,8 +42,8 @@ from theory import Commit, Profile, Quota
 from theory.freedave_core import K_DRAFTS, DraftTree
 from theory.freedave_core import FreeDave as TheoryFreeDave
 
-__all__ = ["VERIFY_MODES", "DRAFT_KINDS", "FreeDaveConfig", "FreeDaveRun", "freedave_run",
-           "freedave_decode", "predict_calls", "static_trace"]
+__all__ = ["VERIFY_MODES", "DRAFT_KINDS", "FreeDaveConfig", "FreeDaveRun", "check_config",
+           "freedave_run", "freedave_decode", "predict_calls", "static_trace"]
 
 VERIFY_MODES = ("batch", "tree-attention")
 DRAFT_KINDS = {"nested": "chain", "tree": "runner_up"}

@@ -118,3 +118,35 @@ def test_freedave_refuses_what_it_cannot_verify(tmp_path):
     _, trace = _static("dual", tmp_path)
     with pytest.raises(ValueError, match="runner-up"):
         predict_calls(trace, 2, draft="tree")
+
+
+def _cli(argv):
+    import argparse
+
+    from paradec.commands import decode as decode_command
+
+    parser = argparse.ArgumentParser()
+    decode_command.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["decode", *argv])
+    return args.run(args)
+
+
+def test_decode_cli_freedave_json_counts_calls_and_states(tmp_path, capsys):
+    import json
+
+    common = ["--model", "tiny-random", "--rule", "quota", "--k", "1", "--cache", "prefix",
+              "--block", "8", "--gen-length", "16", "--limit", "2", "--batch-size", "2",
+              "--json", "--progress", "off"]
+    assert _cli([*common, "--trace", str(tmp_path / "s.parquet")]) == 0
+    static = json.loads(capsys.readouterr().out)
+    assert _cli([*common, "--trace", str(tmp_path / "f.parquet"), "--freedave", "4",
+                 "--verify", "tree-attention"]) == 0
+    fd = json.loads(capsys.readouterr().out)
+    assert [s["generated"] for s in fd["sequences"]] == \
+        [s["generated"] for s in static["sequences"]]
+    assert fd["freedave"]["states"] == fd["totals"]["states"] >= fd["totals"]["sequence_calls"]
+    predicted = predict_calls(read_trace(tmp_path / "s.parquet"), 4)
+    assert predicted["per_sequence"] == [s["calls"] for s in fd["sequences"]]
+    assert fd["totals"]["calls"] <= static["totals"]["calls"]
+    with pytest.raises(ValueError, match="need --freedave"):
+        _cli([*common, "--trace", str(tmp_path / "x.parquet"), "--draft", "tree"])
