@@ -169,9 +169,12 @@ class Engine:
             or not state.cache.filled
 
     # -- one step --------------------------------------------------------------------
-    def forward(self, state: DecodeState, attend: Tensor | None = None) -> Tensor:
-        """One model call; returns the active window's logits (B, W, V)."""
+    def forward(self, state: DecodeState, attend: Tensor | None = None,
+                columns: tuple[int, int] | None = None) -> Tensor:
+        """One model call; returns the logits (B, W, V) of the active window, or of the
+        canvas ``columns`` [lo, hi) when given (FreeDave reads the next block too)."""
         lo, hi = state.window
+        c0, c1 = (lo, hi) if columns is None else columns
         T = state.x.shape[1]
         span: tuple[int, int] | None
         if self.refreshes(state):
@@ -185,7 +188,7 @@ class Engine:
         with torch.no_grad():
             logits = self.denoiser.forward(
                 state.x[:, q0:q1], state.positions[:, q0:q1], key_ok=state.key_ok,
-                attend=attend, cache=state.cache, span=span, head=(lo - q0, hi - q0))
+                attend=attend, cache=state.cache, span=span, head=(c0 - q0, c1 - q0))
         synchronize(state.x.device)
         state.forward_seconds += time.perf_counter() - tic
         state.calls += 1

@@ -3,6 +3,8 @@
 Example::
 
     paradec decode --model antiberty --rule frechet --delta 0.25 --trace runs/ab.parquet
+    paradec decode --model tiny-random --rule quota --k 1 --cache dual --block 8 \
+        --freedave 4 --verify tree-attention --trace runs/fd.parquet --json
     paradec decode --model /data/LLaDA-8B-Instruct --prompts gsm.jsonl --rule threshold \\
         --tau 0.9 --cache prefix --block 32 --gen-length 256 --dtype bfloat16 \\
         --device cuda --batch-size 8 --trace runs/llada.parquet --json
@@ -55,6 +57,14 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--trace", required=True, help="output trace, OUT.parquet")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--freedave", type=int, metavar="K",
+                   help="FreeDave: verify K drafts per call (lossless; needs --rule quota "
+                        "--k 1); the trace is the static trace")
+    p.add_argument("--draft", choices=("nested", "tree"), default="nested",
+                   help="FreeDave drafts: the paper's nested chain, or a runner-up tree")
+    p.add_argument("--verify", choices=("batch", "tree-attention"), default="batch",
+                   help="FreeDave verification: replicated cache along the batch, or one "
+                        "sequence with a tree attention mask")
     p.set_defaults(run=run)
 
 
@@ -84,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
     from realmodel.trace import TraceWriter, provenance
 
     rule = _rule(args)
+    if args.freedave is None and (args.draft != "nested" or args.verify != "batch"):
+        raise ValueError("--draft and --verify need --freedave K")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     denoiser = load_denoiser(args.model, dtype=args.dtype, device=args.device, seed=args.seed,
@@ -106,9 +118,13 @@ def run(args: argparse.Namespace) -> int:
     meta = provenance(denoiser, config, batch_size=args.batch_size, prompts=source,
                       argv=sys.argv[1:], n_prompts=len(prompts))
     bar = _progress(args, len(prompts) * L)
+    freedave: dict[str, Any] | None = None
     with TraceWriter(args.trace, meta) as writer:
-        result = decode(denoiser, prompts, config, batch_size=args.batch_size, trace=writer,
-                        progress=None if bar is None else bar.update)
+        if args.freedave is None:
+            result = decode(denoiser, prompts, config, batch_size=args.batch_size,
+                            trace=writer, progress=None if bar is None else bar.update)
+        else:
+            result, freedave = _freedave(args, denoiser, config, prompts, writer, bar)
     if bar is not None:
         bar.close()
     scores = score(result, denoiser)
@@ -118,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
               "tokens_per_second": result.tokens_per_second,
               "wall_seconds": result.wall_seconds, "forward_seconds": result.forward_seconds,
               **scores}
+    if freedave is not None:
+        totals["states"] = freedave["states"]
     if args.json:
         print(json.dumps({
             "model": denoiser.identity()["id"], "rule": rule.label(), "cache": args.cache,
@@ -125,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             "sequences": [{"sequence": s.row, "name": p.name, "generated": s.generated,
                            "calls": s.steps, "text": s.text}
                           for s, p in zip(result.sequences, prompts, strict=True)],
-            "totals": totals}))
+            "totals": totals, "freedave": freedave}))
         return 0
     print(f"model {denoiser.identity()['id']} ({args.dtype}, {denoiser.device}); rule "
           f"{rule.label()}; cache {args.cache}; block {config.block_length}; gen length {L}")
@@ -136,8 +154,30 @@ def run(args: argparse.Namespace) -> int:
     for key in ("accuracy", "recovery"):
         if key in scores:
             print(f"{key}: {scores[key]:.3f}")
+    if freedave is not None:
+        print(f"FreeDave K={args.freedave} ({args.draft}, verify {args.verify}): "
+              f"{freedave['states']} states evaluated; accepted lengths "
+              f"{freedave['acceptance_histogram']}")
     print(f"trace: {args.trace}")
     return 0
+
+
+def _freedave(args: argparse.Namespace, denoiser: Any, config: Any, prompts: Any,
+              writer: Any, bar: Any) -> tuple[Any, dict[str, Any]]:
+    from realmodel.engine import Engine
+    from realmodel.freedave import FreeDaveConfig, check_config, freedave_decode
+
+    check_config(config)
+    fd = FreeDaveConfig(args.freedave, args.draft, args.verify)
+    run = freedave_decode(Engine(denoiser, config), fd, prompts, batch_size=args.batch_size,
+                          trace=writer, progress=None if bar is None else bar.update)
+    hist: dict[int, int] = {}
+    for rounds in run.accepted:
+        for b in rounds:
+            hist[b] = hist.get(b, 0) + 1
+    return run.result, {"K": fd.K, "draft": fd.draft, "verify": fd.verify,
+                        "states": run.total_states, "sequence_states": run.states,
+                        "acceptance_histogram": dict(sorted(hist.items()))}
 
 
 def _progress(args: argparse.Namespace, total: int) -> Any:

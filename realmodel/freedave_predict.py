@@ -1,0 +1,87 @@
+"""FreeDave's call count predicted from a static decode trace (no model needed).
+
+:func:`static_trace` turns one sequence of a static trace (Quota(1), temperature 0) into
+theory's :class:`~theory.freedave_trace.StaticTrace`: per step the active block, the
+masked positions of the window ranked by :func:`theory.rules.sort_order` on the stored
+profile (the ranking the engine's commit used: log r ascending, ties by position) and the
+argmax tokens there. :func:`predict_calls` applies
+:func:`theory.freedave_trace.predicted_calls` to every sequence.
+
+The trace schema has no runner-up token ids, so tree drafts (``draft="tree"``) cannot be
+predicted from a trace; that raises ValueError.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from realmodel.trace import Trace
+from theory.freedave_core import DraftTree
+from theory.freedave_core import FreeDave as TheoryFreeDave
+from theory.freedave_trace import StaticStep, StaticTrace, predicted_calls
+from theory.rules import sort_order
+
+__all__ = ["static_trace", "predict_calls"]
+
+_KINDS = {"nested": "chain", "tree": "runner_up"}
+
+
+def _check_static(trace: Trace) -> str:
+    decode = trace.provenance.get("decode", {})
+    rule = decode.get("rule", {})
+    if rule.get("name") != "quota" or rule.get("value") != 1 or decode.get("steps") is not None:
+        raise ValueError(f"trace {trace.path}: FreeDave predictions need a static trace "
+                         f"(quota rule, k=1, no steps); this one has {rule.get('label')!r}, "
+                         f"steps={decode.get('steps')}")
+    if decode.get("temperature", 0) != 0 or decode.get("stop_at_eos"):
+        raise ValueError(f"trace {trace.path}: FreeDave predictions need temperature 0 and "
+                         "no stop_at_eos")
+    return str(decode.get("cache", "none"))
+
+
+def static_trace(trace: Trace, sequence: int) -> StaticTrace:
+    """The static trace of one sequence of ``trace`` in theory's form.
+
+    Raises ValueError when the trace is not a static decode or lacks the sequence.
+    """
+    _check_static(trace)
+    steps: list[StaticStep] = []
+    for row in trace.steps(sequence):
+        order = np.asarray(sort_order(row.profile()))[0]
+        steps.append(StaticStep(len(steps), row.block, tuple(row.positions[order].tolist()),
+                                tuple(row.tokens[order].tolist())))
+    if not steps:
+        raise ValueError(f"trace {trace.path} has no steps of sequence {sequence}")
+    return StaticTrace(tuple(steps))
+
+
+def predict_calls(trace: Trace, K: int, draft: str = "nested") -> dict[str, Any]:
+    """FreeDave's exact per-sequence call counts from a static trace.
+
+    Returns ``{"per_sequence": [calls...], "total": sum, "static_calls": sum of static
+    steps, "states": [states...], "acceptance_histogram": {length: rounds}}`` over the
+    trace's sequences in order. ``total`` is the call count of decoding at batch size 1.
+    The cache mode of the trace decides ``refresh`` (prefix / dual: True).
+    """
+    if draft not in _KINDS:
+        raise ValueError(f"unknown draft {draft!r}; choose from {', '.join(_KINDS)}")
+    if draft == "tree":
+        raise ValueError("tree drafts branch on runner-up tokens, which traces do not record")
+    cache = _check_static(trace)
+    config = TheoryFreeDave(K, DraftTree(_KINDS[draft]), refresh=cache != "none")
+    sequences = sorted({int(s) for s in trace.table.column("sequence").to_pylist()})
+    calls, states, static = [], [], 0
+    hist: Counter[int] = Counter()
+    for seq in sequences:
+        st = static_trace(trace, seq)
+        count = predicted_calls(st, config)
+        calls.append(count.calls)
+        states.append(count.states)
+        static += st.T
+        hist.update(count.accepted)
+    return {"sequences": sequences, "per_sequence": calls, "total": sum(calls),
+            "static_calls": static, "states": states,
+            "acceptance_histogram": dict(sorted(hist.items()))}

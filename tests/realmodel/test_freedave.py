@@ -1,0 +1,152 @@
+"""FreeDave in the engine: identical output to static decoding, and the exact call count
+that theory predicts from the static trace (fp32, random LLaDA-shaped model)."""
+
+import pytest
+import torch
+
+from realmodel.denoiser import LLaDADenoiser
+from realmodel.engine import DecodeConfig, Engine, decode
+from realmodel.freedave import FreeDaveConfig, freedave_decode, predict_calls, static_trace
+from realmodel.prompts import Prompt
+from realmodel.tiny import random_llada, tiny_config
+from realmodel.trace import TraceWriter, provenance, read_trace
+from theory import make_rule
+from theory.freedave_core import FreeDave
+from theory.freedave_trace import predicted_calls
+
+MODEL = random_llada(tiny_config(), seed=21, logit_scale=4.0)
+DENOISER = LLaDADenoiser(MODEL)
+GEN = torch.Generator().manual_seed(5)
+PROMPTS = [Prompt(ids=torch.randint(4, 96, (n,), generator=GEN).tolist(),
+                  suffix=torch.randint(4, 96, (s,), generator=GEN).tolist(), name=f"p{n}")
+           for n, s in ((6, 0), (11, 2), (3, 1))]
+CACHES = ["none", "prefix", "dual"]
+
+
+def _config(cache, **options):
+    return DecodeConfig(**{"gen_length": 16, "block_length": 8, "cache": cache, **options})
+
+
+def _static(cache, tmp_path=None):
+    cfg = _config(cache)
+    if tmp_path is None:
+        return decode(DENOISER, PROMPTS, cfg), None
+    path = tmp_path / f"static-{cache}.parquet"
+    with TraceWriter(path, provenance(DENOISER, cfg, batch_size=1)) as writer:
+        result = decode(DENOISER, PROMPTS, cfg, trace=writer)
+    return result, read_trace(path)
+
+
+def _freedave(cache, K, draft="nested", verify="batch", batch_size=1, trace=None):
+    return freedave_decode(Engine(DENOISER, _config(cache)), FreeDaveConfig(K, draft, verify),
+                           PROMPTS, batch_size=batch_size, trace=trace)
+
+
+STATIC = {cache: _static(cache)[0] for cache in CACHES}
+
+
+@pytest.mark.parametrize("cache", CACHES)
+@pytest.mark.parametrize("verify", ["batch", "tree-attention"])
+@pytest.mark.parametrize("K", [2, 4, 8])
+def test_freedave_output_equals_static_decoding_alone_and_in_a_batch(cache, verify, K):
+    static = [s.generated for s in STATIC[cache].sequences]
+    for draft in ("nested", "tree"):
+        alone = _freedave(cache, K, draft, verify)
+        batched = _freedave(cache, K, draft, verify, batch_size=3)
+        assert [s.generated for s in alone.result.sequences] == static
+        assert [s.generated for s in batched.result.sequences] == static
+        # rows advance independently: a row's own calls do not depend on its batch
+        assert [s.steps for s in alone.result.sequences] == \
+            [s.steps for s in batched.result.sequences]
+        assert alone.states == batched.states
+        assert max(s.steps for s in batched.result.sequences) <= batched.result.calls \
+            <= alone.result.calls <= STATIC[cache].calls
+
+
+@pytest.mark.parametrize("cache", CACHES)
+def test_one_draft_per_call_is_static_decoding_call_for_call(cache):
+    run = _freedave(cache, 1)
+    assert run.result.calls == STATIC[cache].calls
+    assert run.states == [s.steps for s in STATIC[cache].sequences]
+    assert all(set(a) == {1} for a in run.accepted)
+
+
+@pytest.mark.parametrize("cache", CACHES)
+@pytest.mark.parametrize("K", [2, 4])
+def test_calls_predicted_from_the_static_trace_equal_the_real_calls(cache, K, tmp_path):
+    _, trace = _static(cache, tmp_path)
+    predicted = predict_calls(trace, K)
+    for batch_size in (1, 3):
+        run = _freedave(cache, K, batch_size=batch_size)
+        assert predicted["per_sequence"] == [s.steps for s in run.result.sequences]
+        assert predicted["states"] == run.states
+        hist = {}
+        for rounds in run.accepted:
+            for b in rounds:
+                hist[b] = hist.get(b, 0) + 1
+        assert predicted["acceptance_histogram"] == dict(sorted(hist.items()))
+    assert predicted["total"] == _freedave(cache, K).result.calls
+    assert predicted["static_calls"] == STATIC[cache].calls
+
+
+@pytest.mark.parametrize("cache", CACHES)
+def test_a_freedave_run_records_the_static_trace(cache, tmp_path):
+    _, static = _static(cache, tmp_path)
+    path = tmp_path / "freedave.parquet"
+    cfg = _config(cache)
+    with TraceWriter(path, provenance(DENOISER, cfg, batch_size=3)) as writer:
+        _freedave(cache, 4, "tree", batch_size=3, trace=writer)
+    ours = read_trace(path)
+    for seq in range(len(PROMPTS)):
+        assert static_trace(ours, seq) == static_trace(static, seq)
+    refresh = cache != "none"
+    assert [predicted_calls(static_trace(ours, s), FreeDave(4, refresh=refresh)).calls
+            for s in range(len(PROMPTS))] == [s.steps for s in _freedave(cache, 4).result
+                                              .sequences]
+
+
+def test_freedave_refuses_what_it_cannot_verify(tmp_path):
+    with pytest.raises(ValueError, match="quota rule with k=1"):
+        freedave_decode(Engine(DENOISER, _config("none", rule=make_rule("threshold", 0.5))),
+                        FreeDaveConfig(2), PROMPTS)
+    with pytest.raises(ValueError, match="temperature 0"):
+        freedave_decode(Engine(DENOISER, _config("none", temperature=1.0)), FreeDaveConfig(2),
+                        PROMPTS)
+    for bad in (dict(K=0), dict(draft="wide"), dict(verify="magic")):
+        with pytest.raises(ValueError):
+            FreeDaveConfig(**bad)
+    _, trace = _static("dual", tmp_path)
+    with pytest.raises(ValueError, match="runner-up"):
+        predict_calls(trace, 2, draft="tree")
+
+
+def _cli(argv):
+    import argparse
+
+    from paradec.commands import decode as decode_command
+
+    parser = argparse.ArgumentParser()
+    decode_command.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["decode", *argv])
+    return args.run(args)
+
+
+def test_decode_cli_freedave_json_counts_calls_and_states(tmp_path, capsys):
+    import json
+
+    common = ["--model", "tiny-random", "--rule", "quota", "--k", "1", "--cache", "prefix",
+              "--block", "8", "--gen-length", "16", "--limit", "2", "--batch-size", "2",
+              "--json", "--progress", "off"]
+    assert _cli([*common, "--trace", str(tmp_path / "s.parquet")]) == 0
+    static = json.loads(capsys.readouterr().out)
+    assert _cli([*common, "--trace", str(tmp_path / "f.parquet"), "--freedave", "4",
+                 "--verify", "tree-attention"]) == 0
+    fd = json.loads(capsys.readouterr().out)
+    assert [s["generated"] for s in fd["sequences"]] == \
+        [s["generated"] for s in static["sequences"]]
+    assert fd["freedave"]["states"] == fd["totals"]["states"] >= fd["totals"]["sequence_calls"]
+    predicted = predict_calls(read_trace(tmp_path / "s.parquet"), 4)
+    assert predicted["per_sequence"] == [s["calls"] for s in fd["sequences"]]
+    assert fd["totals"]["calls"] <= static["totals"]["calls"]
+    with pytest.raises(ValueError, match="need --freedave"):
+        _cli([*common, "--trace", str(tmp_path / "x.parquet"), "--draft", "tree"])
