@@ -108,6 +108,7 @@ class _Round:
     t: Tensor
     profile: Profile
     decision: Commit
+    runner_up: Tensor  # (1, W): the start state's runner-up tokens (trace and tree drafts)
 
 
 class _Decoder:
@@ -147,17 +148,8 @@ class _Decoder:
         out[:, lo:hi] = torch.where(decision.mask, profile.tokens, x[:, lo:hi])
         return out, decision.order, profile, decision
 
-    def _runner_up(self, logits: Tensor, tokens: Tensor) -> Tensor:
-        cfg, sp = self.engine.config, self.engine.specials
-        z = logits.double().clone()
-        if cfg.forbid_mask:
-            z[..., sp.mask_id] = float("-inf")
-        if cfg.eos == "forbid" and sp.eos_id is not None:
-            z[..., sp.eos_id] = float("-inf")
-        z.scatter_(-1, tokens[..., None], float("-inf"))
-        return z.argmax(-1)
-
-    def _record(self, i: int, profile: Profile, decision: Commit, r: int) -> None:
+    def _record(self, i: int, profile: Profile, decision: Commit, r: int,
+                runner_up: Tensor) -> None:
         """Give the trace sink static step of row i (row r of profile / decision)."""
         st = self.static_steps[i:i + 1].clone()
         self.static_steps[i] += 1
@@ -173,7 +165,8 @@ class _Decoder:
         lo, _ = s.window
         rec = StepRecord(block=s.block, t=s.t, calls=s.calls, refresh=False,
                          window_start=lo - s.start, valid=one.valid, profile=one, commit=com,
-                         k=torch.full((1,), -1, dtype=torch.long), row_steps=st)
+                         k=torch.full((1,), -1, dtype=torch.long), row_steps=st,
+                         runner_up=runner_up[r:r + 1])
         self.trace.record(view, rec)
 
     # -- rounds -----------------------------------------------------------------------
@@ -189,9 +182,8 @@ class _Decoder:
             m = int(profile.valid.sum())
             ranked = order[0, :m].tolist()
             nodes = self.theory.nodes(m)
-            choices = [profile.tokens[0]]
-            if self.theory.tree.uses_runner_up:
-                choices.append(self._runner_up(logits, profile.tokens[0]))
+            runner_up = self.engine.runner_up(logits[None], profile.tokens)
+            choices = [profile.tokens[0], runner_up[0]]
             lo, _ = self.state.window
             drafts = x.repeat(len(nodes), 1)
             for n, node in enumerate(nodes):
@@ -201,7 +193,8 @@ class _Decoder:
             terminal = [len(node) == m and (self.theory.refresh or not open_[n])
                         for n, node in enumerate(nodes)]
             rnd = _Round(nodes, drafts, terminal,
-                         [n for n, term in enumerate(terminal) if not term], t, profile, decision)
+                         [n for n, term in enumerate(terminal) if not term], t, profile, decision,
+                         runner_up)
             if rnd.keep:
                 return rnd
             self._land(i, rnd, None)
@@ -211,14 +204,15 @@ class _Decoder:
     def _land(self, i: int, rnd: _Round, logits: Tensor | None) -> None:
         """Follow the static path through the drafts from row i's state; move there."""
         nodes, drafts, terminal, keep, t = rnd.nodes, rnd.drafts, rnd.terminal, rnd.keep, rnd.t
-        source = (rnd.profile, rnd.decision, 0)  # the forward of the state we move from
+        # the forward of the state we move from
+        source = (rnd.profile, rnd.decision, 0, rnd.runner_up)
         W = self.state.block_length
         row = {n: r for r, n in enumerate(keep)}
         targets: Tensor | None = None
-        step: tuple[Profile, Commit] | None = None
+        step: tuple[Profile, Commit, Tensor] | None = None
         if logits is not None:
             targets, _, dprof, dcom = self._step(drafts[keep], logits[:, :W])
-            step = (dprof, dcom)
+            step = (dprof, dcom, self.engine.runner_up(logits[:, :W], dprof.tokens))
         cur, depth, landed = self.state.x[i], 0, -1
         while True:
             hit = [n for n, node in enumerate(nodes)
@@ -229,7 +223,7 @@ class _Decoder:
             cur, depth, landed = t[0], depth + 1, hit[0]
             if terminal[landed] or targets is None or step is None:
                 break
-            source = (step[0], step[1], row[landed])
+            source = (step[0], step[1], row[landed], step[2])
             t = targets[row[landed]:row[landed] + 1]
         if depth < 1:
             raise RuntimeError("the first draft differs from the static step (internal error)")

@@ -16,13 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import numpy as np
-
 from realmodel.trace import Trace
 from theory.freedave_core import DraftTree
 from theory.freedave_core import FreeDave as TheoryFreeDave
-from theory.freedave_trace import StaticStep, StaticTrace, predicted_calls
-from theory.rules import sort_order
+from theory.freedave_trace import StaticTrace, predicted_calls
 
 __all__ = ["static_trace", "predict_calls"]
 
@@ -43,19 +40,13 @@ def _check_static(trace: Trace) -> str:
 
 
 def static_trace(trace: Trace, sequence: int) -> StaticTrace:
-    """The static trace of one sequence of ``trace`` in theory's form.
+    """The static trace of one sequence of ``trace`` in theory's form (with runner-up tokens,
+    so tree drafts are predictable too); :meth:`realmodel.trace.Trace.static_trace` builds it.
 
     Raises ValueError when the trace is not a static decode or lacks the sequence.
     """
     _check_static(trace)
-    steps: list[StaticStep] = []
-    for row in trace.steps(sequence):
-        order = np.asarray(sort_order(row.profile()))[0]
-        steps.append(StaticStep(len(steps), row.block, tuple(row.positions[order].tolist()),
-                                tuple(row.tokens[order].tolist())))
-    if not steps:
-        raise ValueError(f"trace {trace.path} has no steps of sequence {sequence}")
-    return StaticTrace(tuple(steps))
+    return trace.static_trace(sequence)
 
 
 def predict_calls(trace: Trace, K: int, draft: str = "nested") -> dict[str, Any]:
@@ -68,8 +59,6 @@ def predict_calls(trace: Trace, K: int, draft: str = "nested") -> dict[str, Any]
     """
     if draft not in _KINDS:
         raise ValueError(f"unknown draft {draft!r}; choose from {', '.join(_KINDS)}")
-    if draft == "tree":
-        raise ValueError("tree drafts branch on runner-up tokens, which traces do not record")
     cache = _check_static(trace)
     config = TheoryFreeDave(K, DraftTree(_KINDS[draft]), refresh=cache != "none")
     sequences = sorted({int(s) for s in trace.table.column("sequence").to_pylist()})

@@ -141,11 +141,8 @@ def run(args: argparse.Namespace) -> int:
 
         out["fit"] = {name: f.describe() for name, f in fit_trace(trace).items()}
     if args.freedave is not None:
-        try:
-            from realmodel.freedave import predict_calls
-        except ImportError as err:
-            raise ValueError(f"--freedave needs realmodel.freedave.predict_calls ({err})") \
-                from None
+        from realmodel.freedave import predict_calls
+
         out["freedave"] = predict_calls(trace, args.freedave, draft=args.draft)
     out = _jsonable(out)
     if args.json:

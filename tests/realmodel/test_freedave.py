@@ -116,8 +116,17 @@ def test_freedave_refuses_what_it_cannot_verify(tmp_path):
         with pytest.raises(ValueError):
             FreeDaveConfig(**bad)
     _, trace = _static("dual", tmp_path)
-    with pytest.raises(ValueError, match="runner-up"):
-        predict_calls(trace, 2, draft="tree")
+    with pytest.raises(ValueError, match="unknown draft"):
+        predict_calls(trace, 2, draft="wide")
+
+
+@pytest.mark.parametrize("cache", CACHES)
+def test_tree_draft_calls_predicted_from_the_static_trace_equal_the_real_calls(cache, tmp_path):
+    _, trace = _static(cache, tmp_path)
+    predicted = predict_calls(trace, 4, draft="tree")
+    run = _freedave(cache, 4, "tree")
+    assert predicted["per_sequence"] == [s.steps for s in run.result.sequences]
+    assert predicted["states"] == run.states
 
 
 def _cli(argv):

@@ -76,3 +76,19 @@ def test_bad_input_exits_2_with_a_clear_message(trace_path, tmp_path, capsys):
         assert main(["replay", *argv]) == 2, argv
         err = capsys.readouterr().err
         assert "paradec replay: error:" in err and message in err, (argv, err)
+
+
+@pytest.mark.parametrize("draft", ["nested", "tree"])
+def test_replay_predicts_the_calls_of_a_real_freedave_decode(tmp_path, capsys, draft):
+    common = ["--model", "tiny-random", "--rule", "quota", "--k", "1", "--block", "8",
+              "--gen-length", "16", "--cache", "dual", "--limit", "2", "--progress", "off",
+              "--json"]
+    assert main(["decode", *common, "--trace", str(tmp_path / "static.parquet")]) == 0
+    capsys.readouterr()
+    assert main(["decode", *common, "--freedave", "4", "--draft", draft,
+                 "--trace", str(tmp_path / "fd.parquet")]) == 0
+    real = json.loads(capsys.readouterr().out)
+    assert main(["replay", str(tmp_path / "static.parquet"), "--rule", "logged",
+                 "--freedave", "4", "--draft", draft, "--json"]) == 0
+    predicted = json.loads(capsys.readouterr().out)["freedave"]
+    assert predicted["per_sequence"] == [s["calls"] for s in real["sequences"]]
