@@ -118,7 +118,7 @@ def worst_case_margin(marginals: Any, method: str = "prune") -> WorstCase:
     increasing order of the valid lower bound
     max(0, 1 - sum r) - min_{k: z_k != x*_k} p_k(z_k) <= LP(z) and stops once that
     bound reaches the best value found (within 1e-12); when sum r <= 1 the first LP
-    already attains the optimum. Cost, measured in docs/log/theorems.md: n = V = 4,
+    already attains the optimum. Cost, measured in docs/LOG.md: n = V = 4,
     ``"all"`` solves 255 LPs of 256 variables (about a second), ``"prune"`` a few.
     Accuracy: about 1e-10 (HiGHS tolerances).
 

@@ -1,4 +1,4 @@
-"""Numbers behind docs/freedave.md and docs/log/freedave.md, from toy oracles and traces.
+"""Numbers behind docs/freedave.md and docs/LOG.md, from toy oracles and traces.
 
 Run ``PYTHONPATH=. python -m theory.freedave_survey`` (a few minutes on one core).
 Each ``compute_*`` function is pure (inputs: sizes and a seed) and returns plain data;
