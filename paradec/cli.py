@@ -10,7 +10,7 @@ import sys
 
 from paradec import __version__
 
-COMMANDS = ["certify"]
+COMMANDS = ["certify", "train", "eval"]
 
 
 class UsageError(Exception):
