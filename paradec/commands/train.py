@@ -1,6 +1,7 @@
 """``paradec train``: train the shipped model (LLaDA's objective, seeded) into a folder.
 
     paradec train --out DIR [--steps N] [--device cpu|cuda] [--seed S] [--threads T]
+                  [--lr LR] [--init DIR]
 
 The folder is in the shipped format (LLaDA's config.json + model.safetensors, vocab.json,
 generation.json, train_log.json) and loads with ``paradec eval --model DIR``.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 
@@ -24,6 +26,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: the shipped model's)")
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    p.add_argument("--init", default=None,
+                   help="start from the weights of this shipped-format folder (a second stage)")
     p.add_argument("--quiet", action="store_true", help="do not print the loss curve")
     p.set_defaults(run=run)
 
@@ -35,14 +40,16 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(seed=args.seed)
     changes = {k: v for k, v in (("steps", args.steps), ("threads", args.threads),
-                                 ("batch_size", args.batch_size)) if v is not None}
+                                 ("batch_size", args.batch_size), ("lr", args.lr))
+               if v is not None}
     cfg = replace(cfg, **changes)
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
             raise ValueError("--device cuda but no CUDA device is available")
-    train(cfg, args.out, device=args.device, echo=None if args.quiet else print)
-    log = json.loads((__import__("pathlib").Path(args.out) / "train_log.json").read_text())
+    train(cfg, args.out, device=args.device, init=args.init,
+          echo=None if args.quiet else print)
+    log = json.loads((Path(args.out) / "train_log.json").read_text())
     print(f"saved {args.out} after {log['steps_done']} steps in {log['train_seconds']} s")
     return 0

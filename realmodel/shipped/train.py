@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
-from realmodel.checkpoint import save_llada
+from realmodel.checkpoint import load_llada, save_llada
 from realmodel.llada import LLaDAConfig, LLaDAModel
 from realmodel.shipped.task import (
     PROMPT_CHARS,
@@ -166,14 +166,23 @@ def save_shipped(model: LLaDAModel, tokenizer: CharTokenizer, cfg: TrainConfig,
 
 
 def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
+          init: str | Path | None = None,
           echo: Callable[[str], None] | None = None) -> LLaDAModel:
-    """Train a model from scratch and save it to ``out`` (every save_every steps and at
-    the end). Held-out prompts never appear in the training stream."""
+    """Train a model and save it to ``out`` (every save_every steps and at the end), from
+    scratch or, with ``init``, from the weights of a shipped-format folder of the same
+    shape (a further training stage). Held-out prompts never appear in the training
+    stream."""
     torch.set_num_threads(cfg.threads)
     tokenizer = CharTokenizer()
     gen = torch.Generator().manual_seed(cfg.seed)
     model = LLaDAModel(model_config(cfg, tokenizer))
     _init(model, gen)
+    if init is not None:
+        start = load_llada(init)
+        if start.config != model.config:
+            raise ValueError(f"{init} has shape {start.config}, the training config implies "
+                             f"{model.config}")
+        model.load_state_dict(start.state_dict())
     model.to(device).train()
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
     keep = [p for n, p in model.named_parameters() if p.ndim < 2]
@@ -182,7 +191,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
                             betas=(0.9, 0.98))
     exclude = frozenset(p.prompt for p in heldout_problems())
     data = stream(np.random.default_rng(cfg.seed), exclude)
-    log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": []}
+    log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": [],
+                           "init": None if init is None else str(init)}
     tic, running = time.perf_counter(), 0.0
     for step in range(cfg.steps):
         for group in opt.param_groups:
