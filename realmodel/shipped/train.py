@@ -179,7 +179,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
     _init(model, gen)
     if init is not None:
         start = load_llada(init)
-        if start.config != model.config:
+        if start.config.to_dict() != model.config.to_dict():
             raise ValueError(f"{init} has shape {start.config}, the training config implies "
                              f"{model.config}")
         model.load_state_dict(start.state_dict())

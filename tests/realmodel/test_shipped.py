@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import numpy as np
 import pytest
@@ -74,14 +75,19 @@ def test_tokenizer_saves_loads_and_refuses_unknown_characters(tmp_path):
         tok.encode("2*3")
 
 
+def _value(chain: str) -> int:
+    """Value of "07+08-09" by an independent route (regex over signed terms)."""
+    return sum(int(t) for t in re.findall(r"[+-]?\d+", chain))
+
+
 def test_generator_is_seeded_and_worked_steps_are_right():
     a = sample_problems(np.random.default_rng(7), 200)
     assert a == sample_problems(np.random.default_rng(7), 200)
     for p in a:
-        assert eval(p.prompt[:-1]) == p.answer  # noqa: S307 (digits and +/- only)
+        assert _value(p.prompt[:-1]) == p.answer
         for step in p.response.split(";")[:-1]:
             lhs, rhs = step.split("=")
-            assert eval(lhs) == int(rhs) >= 0  # noqa: S307
+            assert _value(lhs) == int(rhs) >= 0
 
 
 @pytest.mark.parametrize(("text", "expected"), [("3+4=7;#7", 7), ("#-2", -2), ("#12 ", 12)])
@@ -135,8 +141,8 @@ def test_sweep_rules_expands_names_and_refuses_unknown_ones():
 def test_training_a_few_steps_reduces_the_loss(tmp_path):
     from realmodel.shipped.train import TrainConfig, train
 
-    cfg = TrainConfig(steps=40, batch_size=16, d_model=32, n_layers=1, n_heads=2,
-                      mlp_hidden_size=64, lr=3e-3, warmup=5, log_every=10, threads=1)
+    cfg = TrainConfig(steps=80, batch_size=16, d_model=32, n_layers=1, n_heads=2,
+                      mlp_hidden_size=64, lr=1e-2, warmup=5, log_every=10, threads=1)
     train(cfg, tmp_path)
     curve = json.loads((tmp_path / "train_log.json").read_text())["curve"]
     assert curve[-1]["loss"] < 0.8 * curve[0]["loss"]
