@@ -39,7 +39,8 @@ from realmodel.shipped.task import (
 )
 from realmodel.shipped.tokenizer import CharTokenizer
 
-__all__ = ["TrainConfig", "model_config", "encode_batch", "llada_loss", "train",
+__all__ = ["TrainConfig", "model_config", "encode_batch", "llada_loss", "train", "train_recipe",
+           "RECIPE",
            "GENERATION_NAME", "TRAIN_LOG_NAME"]
 
 GENERATION_NAME = "generation.json"
@@ -221,3 +222,27 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
             save_shipped(model.eval(), tokenizer, cfg, out, log)
             model.train()
     return model.eval()
+
+
+#: How the shipped model was trained: a 4000-step run from scratch, then 4000 more steps
+#: from its weights at half the peak learning rate with a fresh data seed.
+RECIPE: tuple[dict[str, Any], ...] = ({}, {"lr": 1e-3, "seed": 1})
+
+
+def train_recipe(out: str | Path, *, device: str = "cpu", threads: int | None = None,
+                 echo: Callable[[str], None] | None = None) -> LLaDAModel:
+    """Reproduce the shipped model: the stages of :data:`RECIPE`, stage i written to
+    ``out/stage{i}`` and the last one to ``out``."""
+    out = Path(out)
+    init: Path | None = None
+    model = None
+    for i, changes in enumerate(RECIPE, start=1):
+        cfg = TrainConfig(**changes) if threads is None else TrainConfig(**changes,
+                                                                         threads=threads)
+        folder = out if i == len(RECIPE) else out / f"stage{i}"
+        if echo is not None:
+            echo(f"stage {i}/{len(RECIPE)}: {changes or 'from scratch'} -> {folder}")
+        model = train(cfg, folder, device=device, init=init, echo=echo)
+        init = folder
+    assert model is not None
+    return model
