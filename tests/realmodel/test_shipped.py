@@ -119,7 +119,7 @@ def test_static_decoding_of_the_shipped_model_is_accurate(shipped):
     shape = generation_defaults("tiny-arith")
     row = evaluate(shipped, heldout_problems()[:20], DecodeConfig(rule=Quota(1), **shape),
                    batch_size=20)
-    assert row.accuracy >= 0.6  # an untrained model scores about 0
+    assert row.accuracy >= 0.8  # an untrained model scores about 0
     assert row.calls == shape["gen_length"] and row.tokens_per_call == 1.0
 
 
