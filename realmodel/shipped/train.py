@@ -19,7 +19,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -230,19 +230,24 @@ RECIPE: tuple[dict[str, Any], ...] = ({}, {"lr": 1e-3, "seed": 1})
 
 
 def train_recipe(out: str | Path, *, device: str = "cpu", threads: int | None = None,
+                 base: TrainConfig | None = None,
+                 recipe: Sequence[dict[str, Any]] = RECIPE,
                  echo: Callable[[str], None] | None = None) -> LLaDAModel:
-    """Reproduce the shipped model: the stages of :data:`RECIPE`, stage i written to
-    ``out/stage{i}`` and the last one to ``out``."""
+    """Reproduce the shipped model: the stages of ``recipe`` (changes to ``base``, default
+    :class:`TrainConfig`), stage i written to ``out/stage{i}`` and the last one to
+    ``out``, each stage starting from the previous one's weights."""
+    if not recipe:
+        raise ValueError("a training recipe needs at least one stage")
     out = Path(out)
+    base = TrainConfig() if base is None else base
+    if threads is not None:
+        base = replace(base, threads=threads)
     init: Path | None = None
-    model = None
-    for i, changes in enumerate(RECIPE, start=1):
-        cfg = TrainConfig(**changes) if threads is None else TrainConfig(**changes,
-                                                                         threads=threads)
-        folder = out if i == len(RECIPE) else out / f"stage{i}"
+    model = LLaDAModel(model_config(base, CharTokenizer()))
+    for i, changes in enumerate(recipe, start=1):
+        folder = out if i == len(recipe) else out / f"stage{i}"
         if echo is not None:
-            echo(f"stage {i}/{len(RECIPE)}: {changes or 'from scratch'} -> {folder}")
-        model = train(cfg, folder, device=device, init=init, echo=echo)
+            echo(f"stage {i}/{len(recipe)}: {changes or 'from scratch'} -> {folder}")
+        model = train(replace(base, **changes), folder, device=device, init=init, echo=echo)
         init = folder
-    assert model is not None
     return model

@@ -150,6 +150,17 @@ def test_training_a_few_steps_reduces_the_loss(tmp_path):
     assert denoiser.vocab_size == len(CharTokenizer())
 
 
+def test_the_recipe_trains_its_stages_each_from_the_previous_one(tmp_path):
+    from realmodel.shipped.train import TrainConfig, train_recipe
+
+    base = TrainConfig(steps=3, batch_size=4, d_model=16, n_layers=1, n_heads=2,
+                       mlp_hidden_size=32, warmup=1, threads=1)
+    train_recipe(tmp_path, base=base, recipe=({}, {"lr": 1e-4, "seed": 1}))
+    log = json.loads((tmp_path / "train_log.json").read_text())
+    assert log["init"] == str(tmp_path / "stage1") and log["config"]["seed"] == 1
+    assert (tmp_path / "stage1" / "model.safetensors").is_file()
+
+
 def _cli(module, argv):
     parser = argparse.ArgumentParser()
     module.add_parser(parser.add_subparsers())
