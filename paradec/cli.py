@@ -10,7 +10,7 @@ import sys
 
 from paradec import __version__
 
-COMMANDS = ["certify", "simulate", "decode", "report", "replay"]
+COMMANDS = ["certify", "simulate", "decode", "replay", "train", "eval", "report"]
 
 
 class UsageError(Exception):

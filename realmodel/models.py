@@ -47,6 +47,10 @@ def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", see
                              default_gen_length=32)
     if spec == "antiberty":
         return load_antiberty(dtype=torch_dtype, device=device)
+    from realmodel.shipped import is_shipped, load_shipped
+
+    if is_shipped(spec):
+        return load_shipped(spec, device=device, dtype=torch_dtype)
     path = Path(spec)
     if not path.is_dir():
         raise FileNotFoundError(f"--model {spec!r}: not a folder, and not one of "
@@ -129,6 +133,10 @@ def builtin_prompts(spec: str, denoiser: Denoiser, gen_length: int) -> list[Prom
     if spec == "antiberty":
         return [_cdr_prompt(ab, denoiser, gen_length, junction)
                 for ab in antibodies() for junction in (False, True)]
+    from realmodel.shipped import heldout_problems, is_shipped, problem_prompts
+
+    if is_shipped(spec):
+        return problem_prompts(heldout_problems()[:16], denoiser)
     if denoiser.tokenizer is None:
         raise ValueError(f"model {spec!r} has no tokenizer and no built-in prompts: give "
                          "--prompts with input_ids")

@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__.split("\n")[0] if __doc__ else None)
     p.add_argument("--model", required=True,
                    help="a LLaDA checkpoint folder, a transformers masked-LM folder, "
-                        "'antiberty' or 'tiny-random'")
+                        "'antiberty', 'tiny-random' or a shipped model ('tiny-arith')")
     p.add_argument("--prompts", help="JSONL with {prompt[, suffix, answer]} or {input_ids"
                    "[, suffix_ids, answer_ids]}; default: the model's built-in prompt set")
     p.add_argument("--limit", type=int, help="decode only the first N prompts")
@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     denoiser = load_denoiser(args.model, dtype=args.dtype, device=args.device, seed=args.seed,
                              chat=not args.no_chat)
     L = args.gen_length or denoiser.default_gen_length
-    config = DecodeConfig(rule=rule, gen_length=L, block_length=args.block or L,
+    block = args.block or _trained_block(args.model) or L
+    config = DecodeConfig(rule=rule, gen_length=L, block_length=block,
                           steps=args.steps, cache=args.cache, temperature=args.temperature,
                           eos=args.eos, stop_at_eos=args.stop_at_eos, seed=args.seed,
                           forbid_mask=args.forbid_mask)
@@ -187,3 +188,10 @@ def _progress(args: argparse.Namespace, total: int) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="tok", desc="decode", file=sys.stderr)
+
+
+def _trained_block(model: str) -> int | None:
+    """The block length a shipped model was trained with (None for other models)."""
+    from realmodel.shipped import generation_defaults, is_shipped
+
+    return generation_defaults(model)["block_length"] if is_shipped(model) else None

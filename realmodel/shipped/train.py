@@ -1,0 +1,253 @@
+"""Training the shipped model with LLaDA's objective (MODELS.md; Nie et al. 2025, eq. 3/SFT).
+
+For each sequence ``[BOS] prompt response [EOS]...`` (the response padded with EOS to
+the fixed generation length, EOS tokens being trained on as in LLaDA's SFT), draw
+t ~ U(0, 1), mask each response token independently with probability
+p = (1 - eps) t + eps, keep the prompt, and minimise
+
+    loss = sum over masked response positions of CE(token) / p, divided by B * L.
+
+Prompts are left-padded exactly as the decode engine's canvas is (padding is no
+attention key, position ids count real tokens), so training and decoding see the same
+inputs. Everything is seeded: the data stream (``numpy`` generator), the initial weights
+and the masks (``torch.Generator``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor
+
+from realmodel.checkpoint import load_llada, save_llada
+from realmodel.llada import LLaDAConfig, LLaDAModel
+from realmodel.shipped.task import (
+    PROMPT_CHARS,
+    RESPONSE_CHARS,
+    Problem,
+    heldout_problems,
+    stream,
+)
+from realmodel.shipped.tokenizer import CharTokenizer
+
+__all__ = ["TrainConfig", "model_config", "encode_batch", "llada_loss", "train", "train_recipe",
+           "RECIPE",
+           "GENERATION_NAME", "TRAIN_LOG_NAME"]
+
+GENERATION_NAME = "generation.json"
+TRAIN_LOG_NAME = "train_log.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Model shape, optimisation and decoding defaults of a shipped model."""
+
+    steps: int = 4000
+    batch_size: int = 64
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.1
+    warmup: int = 100
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    eps: float = 1e-3
+    d_model: int = 128
+    n_layers: int = 3
+    n_heads: int = 4
+    mlp_hidden_size: int = 256
+    gen_length: int = 32
+    block_length: int = 8
+    seed: int = 0
+    threads: int = 1
+    log_every: int = 100
+    save_every: int = 500
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "d_model", "n_layers", "n_heads",
+                     "mlp_hidden_size", "gen_length", "block_length", "threads",
+                     "log_every", "save_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
+        if self.gen_length < RESPONSE_CHARS + 1:
+            raise ValueError(f"gen_length={self.gen_length} cannot hold a response of "
+                             f"{RESPONSE_CHARS} characters and an EOS")
+        if self.gen_length % self.block_length:
+            raise ValueError(f"gen_length={self.gen_length} is not a multiple of "
+                             f"block_length={self.block_length}")
+        if not (self.lr > 0 and 0 < self.eps < 1 and 0 <= self.min_lr_ratio <= 1):
+            raise ValueError(f"bad lr={self.lr}, eps={self.eps} or "
+                             f"min_lr_ratio={self.min_lr_ratio}")
+
+
+def model_config(cfg: TrainConfig, tokenizer: CharTokenizer) -> LLaDAConfig:
+    return LLaDAConfig(d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
+                       mlp_hidden_size=cfg.mlp_hidden_size, vocab_size=len(tokenizer),
+                       max_sequence_length=1 + PROMPT_CHARS + cfg.gen_length,
+                       rope_theta=10000.0, mask_token_id=tokenizer.mask_token_id,
+                       eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+
+
+def encode_batch(problems: Sequence[Problem], tokenizer: CharTokenizer, gen_length: int
+                 ) -> tuple[Tensor, Tensor, Tensor, int]:
+    """ids, key_ok, positions (B, P + L) laid out like the engine's canvas, and P."""
+    prompts = [tokenizer.encode(p.prompt) for p in problems]
+    P = max(len(ids) for ids in prompts)
+    B = len(problems)
+    x = torch.full((B, P + gen_length), tokenizer.pad_token_id, dtype=torch.long)
+    key_ok = torch.zeros((B, P + gen_length), dtype=torch.bool)
+    for i, (ids, p) in enumerate(zip(prompts, problems, strict=True)):
+        resp = tokenizer.encode(p.response, add_special_tokens=False)
+        if len(resp) >= gen_length:
+            raise ValueError(f"response {p.response!r} does not fit gen_length={gen_length}")
+        resp = resp + [tokenizer.eos_token_id] * (gen_length - len(resp))
+        x[i, P - len(ids):] = torch.tensor(ids + resp)
+        key_ok[i, P - len(ids):] = True
+    positions = (key_ok.long().cumsum(1) - 1).clamp(min=0)
+    return x, key_ok, positions, P
+
+
+def llada_loss(model: LLaDAModel, x: Tensor, key_ok: Tensor, positions: Tensor, P: int,
+               mask_id: int, gen: torch.Generator, eps: float = 1e-3) -> Tensor:
+    """LLaDA's loss on the response columns [P, T) of ``x`` (B, T): see the module doc."""
+    B, T = x.shape
+    L = T - P
+    t = torch.rand(B, 1, generator=gen)
+    p_mask = (1 - eps) * t + eps
+    masked = torch.rand(B, L, generator=gen) < p_mask
+    noisy = x.clone()
+    noisy[:, P:] = torch.where(masked, mask_id, x[:, P:])
+    logits = model(noisy, positions, allowed=key_ok[:, None, :])[:, P:]
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), x[:, P:].reshape(-1),
+                         reduction="none").view(B, L)
+    return (ce * masked / p_mask).sum() / (B * L)
+
+
+def _init(model: LLaDAModel, gen: torch.Generator) -> None:
+    """GPT-2 style init: N(0, 0.02), residual-writing projections / sqrt(2 n_layers)."""
+    n = model.config.n_layers
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith("norm.weight") or name.endswith("ln_f.weight"):
+                param.fill_(1.0)
+                continue
+            std = 0.02
+            if name.endswith("attn_out.weight") or ".blocks." in name and \
+                    name.endswith("ff_out.weight"):
+                std /= math.sqrt(2 * n)
+            param.copy_(torch.randn(param.shape, generator=gen) * std)
+
+
+def _lr(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    frac = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(
+        math.pi * min(1.0, frac))))
+
+
+def save_shipped(model: LLaDAModel, tokenizer: CharTokenizer, cfg: TrainConfig,
+                 folder: str | Path, log: dict[str, Any]) -> Path:
+    """LLaDA folder (config.json, model.safetensors) + vocab.json + generation.json +
+    the training log (config, loss curve, timings)."""
+    folder = save_llada(model, folder)
+    tokenizer.save(folder)
+    (folder / GENERATION_NAME).write_text(json.dumps(
+        {"gen_length": cfg.gen_length, "block_length": cfg.block_length}, indent=1) + "\n")
+    (folder / TRAIN_LOG_NAME).write_text(json.dumps(log, indent=1) + "\n")
+    return folder
+
+
+def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
+          init: str | Path | None = None,
+          echo: Callable[[str], None] | None = None) -> LLaDAModel:
+    """Train a model and save it to ``out`` (every save_every steps and at the end), from
+    scratch or, with ``init``, from the weights of a shipped-format folder of the same
+    shape (a further training stage). Held-out prompts never appear in the training
+    stream."""
+    torch.set_num_threads(cfg.threads)
+    tokenizer = CharTokenizer()
+    gen = torch.Generator().manual_seed(cfg.seed)
+    model = LLaDAModel(model_config(cfg, tokenizer))
+    _init(model, gen)
+    if init is not None:
+        start = load_llada(init)
+        if start.config.to_dict() != model.config.to_dict():
+            raise ValueError(f"{init} has shape {start.config}, the training config implies "
+                             f"{model.config}")
+        model.load_state_dict(start.state_dict())
+    model.to(device).train()
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    keep = [p for n, p in model.named_parameters() if p.ndim < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": keep, "weight_decay": 0.0}], lr=cfg.lr,
+                            betas=(0.9, 0.98))
+    exclude = frozenset(p.prompt for p in heldout_problems())
+    data = stream(np.random.default_rng(cfg.seed), exclude)
+    log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": [],
+                           "init": None if init is None else str(init)}
+    tic, running = time.perf_counter(), 0.0
+    for step in range(cfg.steps):
+        for group in opt.param_groups:
+            group["lr"] = _lr(cfg, step)
+        batch = [next(data) for _ in range(cfg.batch_size)]
+        x, key_ok, positions, P = encode_batch(batch, tokenizer, cfg.gen_length)
+        loss = llada_loss(model, x.to(device), key_ok.to(device), positions.to(device), P,
+                          tokenizer.mask_token_id, gen, cfg.eps)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        running += float(loss.detach())
+        done = step + 1
+        if done % cfg.log_every == 0 or done == cfg.steps:
+            n = cfg.log_every if done % cfg.log_every == 0 else done % cfg.log_every
+            entry = {"step": done, "loss": running / n,
+                     "seconds": round(time.perf_counter() - tic, 1)}
+            log["curve"].append(entry)
+            running = 0.0
+            if echo is not None:
+                echo(json.dumps(entry))
+        if done % cfg.save_every == 0 or done == cfg.steps:
+            log["steps_done"] = done
+            log["train_seconds"] = round(time.perf_counter() - tic, 1)
+            save_shipped(model.eval(), tokenizer, cfg, out, log)
+            model.train()
+    return model.eval()
+
+
+#: How the shipped model was trained: a 4000-step run from scratch, then 4000 more steps
+#: from its weights at half the peak learning rate with a fresh data seed.
+RECIPE: tuple[dict[str, Any], ...] = ({}, {"lr": 1e-3, "seed": 1})
+
+
+def train_recipe(out: str | Path, *, device: str = "cpu", threads: int | None = None,
+                 base: TrainConfig | None = None,
+                 recipe: Sequence[dict[str, Any]] = RECIPE,
+                 echo: Callable[[str], None] | None = None) -> LLaDAModel:
+    """Reproduce the shipped model: the stages of ``recipe`` (changes to ``base``, default
+    :class:`TrainConfig`), stage i written to ``out/stage{i}`` and the last one to
+    ``out``, each stage starting from the previous one's weights."""
+    if not recipe:
+        raise ValueError("a training recipe needs at least one stage")
+    out = Path(out)
+    base = TrainConfig() if base is None else base
+    if threads is not None:
+        base = replace(base, threads=threads)
+    init: Path | None = None
+    model = LLaDAModel(model_config(base, CharTokenizer()))
+    for i, changes in enumerate(recipe, start=1):
+        folder = out if i == len(recipe) else out / f"stage{i}"
+        if echo is not None:
+            echo(f"stage {i}/{len(recipe)}: {changes or 'from scratch'} -> {folder}")
+        model = train(replace(base, **changes), folder, device=device, init=init, echo=echo)
+        init = folder
+    return model

@@ -1,0 +1,33 @@
+"""FreeDave on the shipped trained model: token-for-token static decoding, fewer calls, and
+calls predicted exactly from the static trace."""
+
+import pytest
+
+from realmodel.engine import DecodeConfig, Engine, decode
+from realmodel.freedave import FreeDaveConfig, freedave_decode, predict_calls
+from realmodel.shipped import heldout_problems, load_shipped, problem_prompts
+from realmodel.trace import TraceWriter, provenance, read_trace
+from theory import Quota
+
+DENOISER = load_shipped("tiny-arith")
+PROMPTS = problem_prompts(heldout_problems()[:6], DENOISER)
+
+
+def _config(cache):
+    return DecodeConfig(rule=Quota(1), gen_length=32, block_length=8, cache=cache)
+
+
+@pytest.mark.parametrize("cache", ["none", "dual"])
+def test_freedave_reproduces_static_decoding_of_the_trained_model_with_fewer_calls(cache,
+                                                                                      tmp_path):
+    path = tmp_path / "static.parquet"
+    with TraceWriter(path, provenance(DENOISER, _config(cache), batch_size=3)) as writer:
+        static = decode(DENOISER, PROMPTS, _config(cache), batch_size=3, trace=writer)
+    predicted = predict_calls(read_trace(path), 4)
+    for verify in ("batch", "tree-attention"):
+        run = freedave_decode(Engine(DENOISER, _config(cache)), FreeDaveConfig(4, "nested", verify),
+                              PROMPTS)
+        assert [s.generated for s in run.result.sequences] == \
+            [s.generated for s in static.sequences]
+        assert [s.steps for s in run.result.sequences] == predicted["per_sequence"]
+    assert predicted["total"] * 2 <= sum(s.steps for s in static.sequences)

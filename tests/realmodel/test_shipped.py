@@ -1,0 +1,185 @@
+"""The shipped model: offline loading, LLaDA format round trip, tokenizer, task, eval, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from realmodel.checkpoint import load_llada, save_llada
+from realmodel.engine import DecodeConfig
+from realmodel.shipped import (
+    SHIPPED,
+    CharTokenizer,
+    evaluate,
+    extract_answer,
+    generation_defaults,
+    heldout_problems,
+    load_shipped,
+    sample_problems,
+    shipped_path,
+    sweep_rules,
+)
+from realmodel.shipped.task import HELDOUT_SIZE, make_heldout, solve
+from theory import Quota, Threshold
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_shipped()
+
+
+def test_every_shipped_model_is_small_and_in_llada_format():
+    for name, folder in SHIPPED.items():
+        files = {p.name for p in folder.iterdir()}
+        assert {"config.json", "model.safetensors", "vocab.json", "generation.json"} <= files
+        size = sum(p.stat().st_size for p in folder.iterdir())
+        assert size < 25 * 2**20, f"{name} is {size} bytes"
+
+
+def test_shipped_checkpoint_round_trips_through_llada_format(shipped, tmp_path):
+    save_llada(shipped.model, tmp_path)
+    again = load_llada(tmp_path)
+    ids = torch.tensor([[1, 5, 14, 6, 16, 3, 3, 3]])
+    with torch.no_grad():
+        torch.testing.assert_close(again(ids), shipped.model(ids), rtol=0, atol=0)
+    assert again.config == shipped.model.config
+
+
+def test_unknown_model_name_is_refused():
+    with pytest.raises(ValueError, match="unknown model"):
+        shipped_path("no-such-model")
+
+
+@given(st.text(alphabet="0123456789+-=;# ", max_size=40))
+@example("")
+def test_tokenizer_round_trips_every_text(text):
+    tok = CharTokenizer()
+    ids = tok(text)["input_ids"]
+    assert ids[0] == tok.bos_token_id
+    assert tok.decode(ids, skip_special_tokens=True) == text
+
+
+def test_tokenizer_saves_loads_and_refuses_unknown_characters(tmp_path):
+    tok = CharTokenizer()
+    tok.save(tmp_path)
+    assert CharTokenizer.load(tmp_path).tokens == tok.tokens
+    assert tok.convert_tokens_to_ids("[MASK]") == 3
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        tok.encode("2*3")
+
+
+def _value(chain: str) -> int:
+    """Value of "07+08-09" by an independent route (regex over signed terms)."""
+    return sum(int(t) for t in re.findall(r"[+-]?\d+", chain))
+
+
+def test_generator_is_seeded_and_worked_steps_are_right():
+    a = sample_problems(np.random.default_rng(7), 200)
+    assert a == sample_problems(np.random.default_rng(7), 200)
+    for p in a:
+        assert _value(p.prompt[:-1]) == p.answer
+        for step in p.response.split(";")[:-1]:
+            lhs, rhs = step.split("=")
+            assert _value(lhs) == int(rhs) >= 0
+
+
+@pytest.mark.parametrize(("text", "expected"), [("3+4=7;#7", 7), ("#-2", -2), ("#12 ", 12)])
+def test_scorer_reads_the_number_after_the_last_hash(text, expected):
+    assert extract_answer(text) == expected
+
+
+@given(st.integers(0, 99))
+def test_scorer_recovers_the_answer_of_any_written_response(n):
+    assert extract_answer(f"1+2=3;#{n}") == n
+
+
+def test_scorer_rejects_missing_or_malformed_answers():
+    assert extract_answer("3+4=7;") is None
+    assert extract_answer("#7;") is None
+    assert extract_answer("#") is None
+    with pytest.raises(ValueError):
+        solve([1, 2], "*")
+
+
+def test_heldout_set_is_committed_distinct_and_regenerable():
+    held = heldout_problems()
+    assert len(held) == HELDOUT_SIZE >= 500
+    assert len({p.prompt for p in held}) == len(held)
+    assert held == make_heldout()
+
+
+def test_static_decoding_of_the_shipped_model_is_accurate(shipped):
+    shape = generation_defaults("tiny-arith")
+    row = evaluate(shipped, heldout_problems()[:20], DecodeConfig(rule=Quota(1), **shape),
+                   batch_size=20)
+    assert row.accuracy >= 0.8  # an untrained model scores about 0
+    assert row.calls == shape["gen_length"] and row.tokens_per_call == 1.0
+
+
+def test_a_threshold_rule_needs_fewer_calls_than_static(shipped):
+    shape = generation_defaults("tiny-arith")
+    row = evaluate(shipped, heldout_problems()[:10], DecodeConfig(rule=Threshold(0.5), **shape),
+                   batch_size=10)
+    assert row.calls < shape["gen_length"] and row.tokens_per_call > 1.0
+
+
+def test_sweep_rules_expands_names_and_refuses_unknown_ones():
+    assert sweep_rules(["static"]) == [Quota(1)]
+    assert sweep_rules(["threshold"], [0.9, 0.9]) == [Threshold(0.9)]
+    assert len(sweep_rules(["all"])) > 10
+    with pytest.raises(ValueError, match="unknown rule"):
+        sweep_rules(["greedy"])
+
+
+def test_training_a_few_steps_reduces_the_loss(tmp_path):
+    from realmodel.shipped.train import TrainConfig, train
+
+    cfg = TrainConfig(steps=80, batch_size=16, d_model=32, n_layers=1, n_heads=2,
+                      mlp_hidden_size=64, lr=1e-2, warmup=5, log_every=10, threads=1)
+    train(cfg, tmp_path)
+    curve = json.loads((tmp_path / "train_log.json").read_text())["curve"]
+    assert curve[-1]["loss"] < 0.8 * curve[0]["loss"]
+    denoiser = load_shipped(tmp_path)
+    assert denoiser.vocab_size == len(CharTokenizer())
+
+
+def test_the_recipe_trains_its_stages_each_from_the_previous_one(tmp_path):
+    from realmodel.shipped.train import TrainConfig, train_recipe
+
+    base = TrainConfig(steps=3, batch_size=4, d_model=16, n_layers=1, n_heads=2,
+                       mlp_hidden_size=32, warmup=1, threads=1)
+    train_recipe(tmp_path, base=base, recipe=({}, {"lr": 1e-4, "seed": 1}))
+    log = json.loads((tmp_path / "train_log.json").read_text())
+    assert log["init"] == str(tmp_path / "stage1") and log["config"]["seed"] == 1
+    assert (tmp_path / "stage1" / "model.safetensors").is_file()
+
+
+def _cli(module, argv):
+    parser = argparse.ArgumentParser()
+    module.add_parser(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def test_eval_command_prints_json_rows_with_the_documented_keys(capsys):
+    from paradec.commands import eval as eval_command
+
+    assert _cli(eval_command, ["eval", "--rule", "threshold", "--values", "0.9",
+                               "--limit", "4", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert {"accuracy", "calls", "tokens_per_call", "tokens_per_second"} <= set(row)
+    assert row["n"] == 4 and row["model"] == "tiny-arith"
+
+
+def test_eval_command_refuses_values_without_a_single_rule():
+    from paradec.commands import eval as eval_command
+
+    with pytest.raises(ValueError, match="--values"):
+        _cli(eval_command, ["eval", "--rule", "all", "--values", "0.9"])
