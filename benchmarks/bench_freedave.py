@@ -31,6 +31,7 @@ from realmodel.engine import DecodeConfig, Engine, decode
 from realmodel.freedave import FreeDaveConfig, freedave_decode
 from realmodel.models import load_denoiser
 from realmodel.prompts import Prompt
+from realmodel.shipped import generation_defaults, heldout_problems, is_shipped, problem_prompts
 from realmodel.tiny import random_llada, tiny_config
 from theory.freedave_core import FreeDave
 from theory.freedave_trace import StaticStep, StaticTrace, predicted_calls
@@ -85,7 +86,8 @@ def mismatch(a: list[list[int]], b: list[list[int]]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", help="a LLaDA folder (default: a random tiny LLaDA)")
+    ap.add_argument("--model", help="a LLaDA folder or a shipped model name such as "
+                    "tiny-arith (default: a random tiny LLaDA)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--caches", default="none,prefix,dual")
@@ -105,10 +107,15 @@ def main() -> None:
         return LLaDADenoiser(random_llada(config, seed=0, logit_scale=6.0, dtype=dtype),
                              name="bench-random")
 
-    gen = torch.Generator().manual_seed(7)
-    prompts = [Prompt(ids=torch.randint(4, 250, (n,), generator=gen).tolist(), name=f"r{n}")
-               for n in (8, 13, 5, 10, 7, 12, 9, 6)[:args.prompts]]
     fp32 = model(torch.float32)
+    if args.model and is_shipped(args.model):  # held-out problems at the trained shape
+        prompts = problem_prompts(heldout_problems()[:args.prompts], fp32)
+        L, W = generation_defaults(args.model)["gen_length"], \
+            generation_defaults(args.model)["block_length"]
+    else:
+        gen = torch.Generator().manual_seed(7)
+        prompts = [Prompt(ids=torch.randint(4, 250, (n,), generator=gen).tolist(), name=f"r{n}")
+                   for n in (8, 13, 5, 10, 7, 12, 9, 6)[:args.prompts]]
     dtypes = [("float32", fp32)] + ([("bfloat16", model(torch.bfloat16))] if args.bf16 else [])
     rows: list[dict[str, Any]] = []
     print(f"# bench_freedave: L={L} block={W} prompts={len(prompts)} batch={args.batch_size} "
