@@ -89,7 +89,21 @@ def attention_mask(key_ok: Tensor | None, attend: Tensor | None) -> Tensor | Non
     return allowed | ~allowed.any(-1, keepdim=True)
 
 
-class LLaDADenoiser:
+class ModuleDenoiser:
+    """Device and dtype of a denoiser that wraps a torch module ``self.model``."""
+
+    model: Any  # a torch.nn.Module; subclasses narrow the type
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.model.parameters()).dtype
+
+
+class LLaDADenoiser(ModuleDenoiser):
     """paradec's :class:`LLaDAModel` as a denoiser (KV caches supported)."""
 
     supports_cache = True
@@ -108,14 +122,6 @@ class LLaDADenoiser:
         self.specials = specials or SpecialTokens(
             mask_id=cfg.mask_token_id, pad_id=cfg.pad_token_id, eos_id=cfg.eos_token_id,
             eot_id=_token_id(tokenizer, "<|eot_id|>"))
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.model.parameters()).dtype
 
     def identity(self) -> dict[str, Any]:
         return {"id": self.name, "revision": self.revision, "file_hash": self.file_hash,

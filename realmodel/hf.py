@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from realmodel.cache import KVCache
+from realmodel.denoiser import ModuleDenoiser
 from realmodel.sampling import SpecialTokens
 
 __all__ = ["MaskedLMDenoiser", "load_masked_lm", "load_antiberty", "antiberty_files",
@@ -41,7 +42,7 @@ ANTIBERTY_UNUSED_KEYS = frozenset({
 _OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert", "data2vec-text", "longformer")
 
 
-class MaskedLMDenoiser:
+class MaskedLMDenoiser(ModuleDenoiser):
     """A transformers masked LM as a :class:`realmodel.denoiser.Denoiser` (no cache)."""
 
     supports_cache = False
@@ -61,14 +62,6 @@ class MaskedLMDenoiser:
         if getattr(config, "model_type", "") in _OFFSET_POSITIONS:
             self._offset = int(config.pad_token_id) + 1
         self._takes_positions = "position_ids" in inspect.signature(model.forward).parameters
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.model.parameters()).dtype
 
     def identity(self) -> dict[str, Any]:
         return {"id": self.name, "revision": self.revision, "file_hash": self.file_hash,
