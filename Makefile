@@ -7,13 +7,13 @@ STAMP := $(VENV)/.installed
 PACKAGES := theory simulate realmodel paradec
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install test lint typecheck pytest report bench clean
+.PHONY: install test lint typecheck docs pytest report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,7 +27,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-test: lint typecheck pytest
+# the documentation site, into site/ (gitignored); any warning fails the build
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+test: lint typecheck docs pytest
 
 report: $(STAMP)
 	$(BIN)/paradec report
@@ -36,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rules.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site
