@@ -8,6 +8,7 @@ these tests need no mkdocs and run in about a second.
 
 import doctest
 import importlib
+import importlib.util
 import pathlib
 import re
 from typing import Any
@@ -121,3 +122,36 @@ def test_the_python_sessions_on_the_page_run_as_written(page):
 
 def test_helpers_logs_are_kept_out_of_the_site():
     assert re.search(r"^exclude_docs: \|\n(?:  .*\n)*  log/$", MKDOCS, re.M)
+
+
+def _site_markdown() -> Any:
+    """docs/api/site_markdown.py, the site's Markdown fixes (it needs griffe: the docs extra)."""
+    pytest.importorskip("griffe", reason="the docs extra is not installed: pip install '.[docs]'")
+    path = DOCS / "api" / "site_markdown.py"
+    spec = importlib.util.spec_from_file_location("site_markdown", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docstring_math_and_doctests_become_markdown_blocks():
+    md = _site_markdown().rst_to_markdown("Margin.\n\n.. math:: G_n = L_n - r_{(n)}\n"
+                                          "          > 0\n\n>>> f(1)\n2\n\nAfter :func:`x.y`.")
+    assert "$$\nG_n = L_n - r_{(n)}\n> 0\n$$" in md
+    assert "```pycon\n>>> f(1)\n2\n```" in md
+    assert md.endswith("After `x.y`.")
+
+
+def test_plain_math_stars_are_escaped_but_code_math_and_emphasis_are_not():
+    escape = _site_markdown().escape_plain_math
+    assert escape("p(x*) and G*_n") == "p(x\\*) and G\\*\\_n"
+    assert escape("`G*_n` and $x^*_j$ and *spread bonus* x*") == \
+        "`G*_n` and $x^*_j$ and *spread bonus* x\\*"
+    assert escape("**Statement.** text") == "**Statement.** text"
+
+
+def test_pages_keep_fenced_and_indented_code_as_written():
+    page = _site_markdown().page_markdown
+    text = "text x*\n\n    code x*\n\n```\nfence x*\n```\n$$\nx*\n$$\n"
+    assert page(text) == "text x\\*\n\n    code x*\n\n```\nfence x*\n```\n$$\nx*\n$$\n"
