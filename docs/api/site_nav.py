@@ -16,7 +16,8 @@ def on_config(config: Any, **kwargs: Any) -> Any:
     docs = Path(config["docs_dir"])
     for section in config["nav"] or []:
         for title, pages in section.items() if isinstance(section, dict) else ():
+            listed = {e if isinstance(e, str) else next(iter(e.values())) for e in pages}
             for page in OPTIONAL.get(title, []):
-                if (docs / page).is_file() and page not in pages:
+                if (docs / page).is_file() and page not in listed:
                     pages.append(page)
     return config
