@@ -124,15 +124,19 @@ def test_helpers_logs_are_kept_out_of_the_site():
     assert re.search(r"^exclude_docs: \|\n(?:  .*\n)*  log/$", MKDOCS, re.M)
 
 
-def _site_markdown() -> Any:
-    """docs/api/site_markdown.py, the site's Markdown fixes (it needs griffe: the docs extra)."""
-    pytest.importorskip("griffe", reason="the docs extra is not installed: pip install '.[docs]'")
-    path = DOCS / "api" / "site_markdown.py"
-    spec = importlib.util.spec_from_file_location("site_markdown", path)
+def _hook(name: str) -> Any:
+    """A module of docs/api/ (the site's hooks and griffe extension), loaded by path."""
+    spec = importlib.util.spec_from_file_location(name, DOCS / "api" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _site_markdown() -> Any:
+    """docs/api/site_markdown.py, the site's Markdown fixes (it needs griffe: the docs extra)."""
+    pytest.importorskip("griffe", reason="the docs extra is not installed: pip install '.[docs]'")
+    return _hook("site_markdown")
 
 
 def test_docstring_math_and_doctests_become_markdown_blocks():
@@ -155,3 +159,13 @@ def test_pages_keep_fenced_and_indented_code_as_written():
     page = _site_markdown().page_markdown
     text = "text x*\n\n    code x*\n\n```\nfence x*\n```\n$$\nx*\n$$\n"
     assert page(text) == "text x\\*\n\n    code x*\n\n```\nfence x*\n```\n$$\nx*\n$$\n"
+
+
+def test_the_command_line_page_shows_the_help_of_every_command():
+    from paradec.cli import COMMANDS
+
+    cli_help = _hook("cli_help")
+    assert cli_help.MARKER in (DOCS / "api" / "cli.md").read_text()
+    reference = cli_help.cli_reference()
+    for name in COMMANDS:
+        assert f"## paradec {name}\n\n```text\nusage: paradec {name}" in reference, name
