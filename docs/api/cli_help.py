@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 MARKER = "<!-- paradec --help -->"
-WIDTH = "96"  # argparse wraps at $COLUMNS
+WIDTH = "76"  # argparse wraps at $COLUMNS; the content column shows about 76 characters
 
 
 def cli_reference() -> str:
