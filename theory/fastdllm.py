@@ -136,8 +136,9 @@ def fastdllm_tv_bound(n: int, eps: float) -> float:
     .. math:: \\mathrm{TV}(p, q) = \\tfrac12 \\sum_x |p(x) - q(x)| < \\frac{(3n-1)\\,\\epsilon}{2}
 
     Hypotheses: as :func:`fastdllm_theorem1` (checked here only for n and eps).
-    Proof: |p(x*) - q(x*)| < (n-1) eps (both lie in (1 - n eps, 1 - eps]) and the rest
-    of the mass is below n eps on each side.
+    Proof: p(x*) and q(x*) both lie in [1 - sum r, 1 - max r] (Fréchet for p, the same
+    bounds for the product q), so |p(x*) - q(x*)| <= sum r - max r < (n-1) eps for
+    n >= 2; the rest of the mass is below n eps on each side.
 
     Reference: [FastdLLM] Theorem 1 (TV part), ALGORITHMS.md 3.2.
 
