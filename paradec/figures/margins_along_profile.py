@@ -24,12 +24,16 @@ __all__ = ["compute_margins_along_profile", "plot_margins_along_profile"]
 def compute_margins_along_profile(trace: Any, seed: int = 0, steps: int = 4,
                                   delta: float = 0.1, min_m: int = 4) -> dict[str, Any]:
     """Margins of ``steps`` logged steps drawn (``np.random.default_rng(seed)``) among
-    those with at least ``min_m`` masked positions, in trace order."""
+    those with at least ``min_m`` masked positions where Fréchet(delta) stops before m
+    (the informative ones; all steps with >= min_m positions if too few), in trace order."""
     from theory import Frechet, TightCertificate, commit, margins
 
     pool = [st for st in trace.steps() if len(st.c) >= min_m]
     if not pool:
         raise ValueError(f"the trace has no step with >= {min_m} masked positions")
+    stops = [st for st in pool if int(commit(Frechet(delta), st.profile()).n[0]) < len(st.c)]
+    if len(stops) >= steps:
+        pool = stops
     rng = np.random.default_rng(seed)
     pick = sorted(rng.choice(len(pool), size=min(steps, len(pool)), replace=False).tolist())
     out = []

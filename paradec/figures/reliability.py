@@ -50,13 +50,14 @@ def plot_reliability(data: dict[str, Any], path: str | Path) -> Path:
     ax_c.set_ylabel("agreement with the final token (share)")
     ax_c.set_title("confidence reliability")
     ax_c.legend(loc="upper left")
-    for key, rule, name in (("frechet", "frechet", "Fréchet G_n"),
-                            ("tight", "tight", "tight G*_n")):
+    for key, rule, name, mk in (("frechet", "frechet", "Fréchet G_n", "o"),
+                                ("tight", "tight", "tight G*_n", "x")):
         m = data["margins"][key]
         ax_m.scatter(_arr(m["mean_margin"]), _arr(m["joint_agreement"]),
-                     s=12 + 18 * np.log10(1 + np.asarray(m["count"], float)),
-                     color=style.rule_color(rule), label=f"{name} (n = {m['n']} prefixes)",
-                     zorder=3)
+                     s=2 * (12 + 18 * np.log10(1 + np.asarray(m["count"], float))),
+                     facecolors="none" if mk == "o" else style.rule_color(rule),
+                     edgecolors=style.rule_color(rule), marker=mk, lw=1.5,
+                     label=f"{name} (n = {m['n']} prefixes)", zorder=3)
         ax_m.plot(_arr(m["mean_margin"]), _arr(m["mean_L"]), color=style.rule_color(rule),
                   ls=":", lw=1.2, label=f"mean L_n in {name} bins")
     ax_m.axvline(0, color="black", lw=0.8)
