@@ -47,6 +47,8 @@ def add_parser(subparsers: Any) -> None:
                    help="generated tokens (default: the shipped model's, else 256)")
     p.add_argument("--block-length", type=int, default=None,
                    help="LLaDA block length (default: the shipped model's, else 32)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                          problems=args.problems, seed=args.seed, rows=args.rows,
                          lp_instances=args.lp_instances, n=args.n, sweep=args.sweep,
                          batch_size=args.batch_size, gen_length=args.gen_length,
-                         block_length=args.block_length)
+                         block_length=args.block_length, threads=args.threads)
     summary = run_report(opts, progress=not args.no_progress)
     for r in summary["sections"].values():
         print(f"[{'ok' if r['ok'] else 'FAILED'}] {r['title']} ({r['seconds']:.1f} s): "

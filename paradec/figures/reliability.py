@@ -53,11 +53,11 @@ def plot_reliability(data: dict[str, Any], path: str | Path) -> Path:
     for key, rule, name, mk in (("frechet", "frechet", "Fréchet G_n", "o"),
                                 ("tight", "tight", "tight G*_n", "x")):
         m = data["margins"][key]
-        ax_m.scatter(_arr(m["mean_margin"]), _arr(m["joint_agreement"]),
-                     s=2 * (12 + 18 * np.log10(1 + np.asarray(m["count"], float))),
-                     facecolors="none" if mk == "o" else style.rule_color(rule),
-                     edgecolors=style.rule_color(rule), marker=mk, lw=1.5,
-                     label=f"{name} (n = {m['n']} prefixes)", zorder=3)
+        size = 2 * (12 + 18 * np.log10(1 + np.asarray(m["count"], float)))
+        colors = {"facecolors": "none", "edgecolors": style.rule_color(rule)} if mk == "o" \
+            else {"color": style.rule_color(rule)}
+        ax_m.scatter(_arr(m["mean_margin"]), _arr(m["joint_agreement"]), s=size, marker=mk,
+                     lw=1.5, label=f"{name} (n = {m['n']} prefixes)", zorder=3, **colors)
         ax_m.plot(_arr(m["mean_margin"]), _arr(m["mean_L"]), color=style.rule_color(rule),
                   ls=":", lw=1.2, label=f"mean L_n in {name} bins")
     ax_m.axvline(0, color="black", lw=0.8)

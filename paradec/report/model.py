@@ -66,6 +66,8 @@ def load_setup(opts: ReportOptions) -> Setup:
     if opts.device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {opts.device!r} requested but CUDA is not available")
     torch.manual_seed(opts.seed)
+    if opts.device == "cpu":
+        torch.set_num_threads(opts.threads)
     problems = None
     denoiser: Any
     if is_shipped(opts.model):

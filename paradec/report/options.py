@@ -44,6 +44,8 @@ class ReportOptions:
     docs: where results.md and figures/ go on the embedded defaults.
     problems: how many prompts (held-out problems or lines of ``prompts``) to decode.
     rows, lp_instances, n: sizes of the theory and simulate checks.
+    threads: torch CPU threads (1 by default: on shared cores one thread is faster and
+        its timings less noisy).
     sweep: ``full`` or ``tiny`` (tests); gen_length / block_length: None = the shipped
         model's, or 256 / 32 for other models.
     """
@@ -64,9 +66,10 @@ class ReportOptions:
     gen_length: int | None = None
     block_length: int | None = None
     freedave_k: tuple[int, ...] = FREEDAVE_K
+    threads: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("problems", "rows", "lp_instances", "batch_size"):
+        for name in ("problems", "rows", "lp_instances", "batch_size", "threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be an integer >= 1, "

@@ -139,7 +139,7 @@ def command_line(opts: ReportOptions) -> str:
     parts = ["paradec report"]
     for name in ("model", "device", "dtype", "prompts", "out", "docs", "problems", "seed",
                  "rows", "lp_instances", "n", "sweep", "batch_size", "gen_length",
-                 "block_length"):
+                 "block_length", "threads"):
         value = getattr(opts, name)
         if value != getattr(default, name):
             parts.append(f"--{name.replace('_', '-')} {value}")
@@ -153,6 +153,10 @@ def run_report(opts: ReportOptions, progress: bool = True) -> dict[str, Any]:
     from paradec.report.markdown import write_results
 
     opts.out_dir.mkdir(parents=True, exist_ok=True)
+    if opts.device == "cpu":
+        import torch
+
+        torch.set_num_threads(opts.threads)
     ctx: dict[str, Any] = {}
     summary: dict[str, Any] = {"command": command_line(opts), "environment": environment(opts),
                                "sections": {}}
