@@ -30,10 +30,6 @@ def compute_reliability(trace: Any, bins: int = 10) -> dict[str, Any]:
             "margins": compute_prefix_calibration(trace, bins)}
 
 
-def _arr(x: Any) -> np.ndarray:
-    return np.asarray([np.nan if v is None else v for v in x], float)
-
-
 def plot_reliability(data: dict[str, Any], path: str | Path) -> Path:
     """Two reliability panels; marker area grows with log(count)."""
     fig, (ax_c, ax_m) = style.figure(2)
@@ -41,9 +37,10 @@ def plot_reliability(data: dict[str, Any], path: str | Path) -> Path:
     count = np.asarray(t["count"], float)
     size = 12 + 18 * np.log10(1 + count)
     ax_c.plot([0, 1], [0, 1], color="black", lw=0.8, ls="--", label="perfect calibration")
-    ax_c.plot(_arr(t["mean_confidence"]), _arr(t["agreement"]), color="#1f77b4", lw=1)
-    ax_c.scatter(_arr(t["mean_confidence"]), _arr(t["agreement"]), s=size, color="#1f77b4",
-                 zorder=3, label=f"bins (area ~ log count; n = {t['n']}, ECE {t['ece']:.3f})")
+    conf, agree = style.floats(t["mean_confidence"]), style.floats(t["agreement"])
+    ax_c.plot(conf, agree, color="#1f77b4", lw=1)
+    ax_c.scatter(conf, agree, s=size, color="#1f77b4", zorder=3,
+                 label=f"bins (area ~ log count; n = {t['n']}, ECE {t['ece']:.3f})")
     ax_c.set_xlim(0, 1.02)
     ax_c.set_ylim(0, 1.02)
     ax_c.set_xlabel("confidence c of the predicted token (bin mean)")
@@ -56,10 +53,11 @@ def plot_reliability(data: dict[str, Any], path: str | Path) -> Path:
         size = 2 * (12 + 18 * np.log10(1 + np.asarray(m["count"], float)))
         colors = {"facecolors": "none", "edgecolors": style.rule_color(rule)} if mk == "o" \
             else {"color": style.rule_color(rule)}
-        ax_m.scatter(_arr(m["mean_margin"]), _arr(m["joint_agreement"]), s=size, marker=mk,
-                     lw=1.5, label=f"{name} (n = {m['n']} prefixes)", zorder=3, **colors)
-        ax_m.plot(_arr(m["mean_margin"]), _arr(m["mean_L"]), color=style.rule_color(rule),
-                  ls=":", lw=1.2, label=f"mean L_n in {name} bins")
+        margin = style.floats(m["mean_margin"])
+        ax_m.scatter(margin, style.floats(m["joint_agreement"]), s=size, marker=mk, lw=1.5,
+                     label=f"{name} (n = {m['n']} prefixes)", zorder=3, **colors)
+        ax_m.plot(margin, style.floats(m["mean_L"]), color=style.rule_color(rule), ls=":", lw=1.2,
+                  label=f"mean L_n in {name} bins")
     ax_m.axvline(0, color="black", lw=0.8)
     ax_m.set_xlim(-1.05, 1.05)
     ax_m.set_ylim(0, 1.02)

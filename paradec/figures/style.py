@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 __all__ = ["RULE_COLORS", "RULE_NAMES", "WIDTH", "HEIGHT", "DPI", "apply", "figure", "save",
-           "save_json", "load_json", "jsonable", "rule_color"]
+           "save_json", "load_json", "jsonable", "rule_color", "floats"]
 
 #: colour of each rule (static is quota k = 1, drawn in black).
 RULE_COLORS: dict[str, str] = {
@@ -74,6 +74,13 @@ def jsonable(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return None
     return x
+
+
+def floats(x: Any) -> Any:
+    """A float array from a list that may hold None (JSON's NaN)."""
+    import numpy as np
+
+    return np.asarray([np.nan if v is None else v for v in x], dtype=float)
 
 
 def save_json(data: dict[str, Any], path: str | Path) -> Path:
