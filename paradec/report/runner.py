@@ -35,15 +35,16 @@ def _setup(opts: ReportOptions, ctx: dict[str, Any]) -> dict[str, Any]:
                     f"block {s.shape['block_length']}, {opts.dtype} on {opts.device}"}
 
 
-#: (key, title, function): model-free checks first, then the model, replay and figures.
+#: (key, title, function): the model is loaded first (a bad model or prompt file fails at
+#: once), then the model-free checks, the model runs, replay; figures come last.
 SECTIONS: list[tuple[str, str, Section]] = [
+    ("setup", "model: load", _setup),
     ("worked_example", "theory: worked example (Fast-dLLM++)", checks.worked_example),
     ("ordering", "theory: ordering of certified rules", checks.ordering),
     ("lp", "theory: tight certificate vs LP", checks.lp_agreement),
     ("proofs", "theory: sympy proofs", checks.proofs),
     ("certificates", "simulate: certificates", checks.certificates_study),
     ("frontier", "simulate: frontier", checks.frontier_study),
-    ("setup", "model: load", _setup),
     ("sweep", "model: static and every rule", model.sweep),
     ("trace", "model: static trace", model.static_trace),
     ("freedave", "model: FreeDave measured vs predicted", model.freedave),
@@ -118,7 +119,9 @@ def environment(opts: ReportOptions) -> dict[str, Any]:
 
     cpu = platform.processor() or platform.machine()
     try:
-        for line in open("/proc/cpuinfo").read().splitlines():  # noqa: SIM115
+        with open("/proc/cpuinfo") as fh:
+            lines = fh.read().splitlines()
+        for line in lines:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
