@@ -26,7 +26,8 @@ def report_context(inputs: tuple[str, ...], problems: int, seed: int,
     ``trace``, ``sweep_rows``, ``freedave_rows``, ``study:certificates``)."""
     from paradec.report import ReportOptions, checks, model
 
-    opts = ReportOptions(problems=problems, seed=seed, out=str(out / "_inputs"))
+    opts = ReportOptions(problems=problems, seed=seed, out=str(out / "_inputs"),
+                         sweep="full" if "sweep_rows" in inputs else "tiny")
     ctx: dict[str, Any] = {}
     if "study:certificates" in inputs:
         checks.certificates_study(opts, ctx)

@@ -127,3 +127,15 @@ def test_every_figure_module_has_compute_and_plot():
 def test_jsonable_turns_arrays_and_nan_into_json_values():
     assert style.jsonable({"a": np.array([1.0, np.nan]), 2: np.int64(3)}) == \
         {"a": [1.0, None], "2": 3}
+
+
+def test_a_figure_module_runs_alone_on_the_embedded_defaults(tmp_path):
+    from paradec.figures import _defaults
+
+    code = _defaults.main("margins_along_profile", ("trace",),
+                          lambda ctx, seed: compute_margins_along_profile(ctx["trace"], seed),
+                          plot_margins_along_profile,
+                          ["--problems", "3", "--out", str(tmp_path)])
+    assert code == 0
+    assert _is_png(tmp_path / "margins_along_profile.png")
+    assert style.load_json(tmp_path / "margins_along_profile.json")["seed"] == 0
