@@ -50,13 +50,22 @@ def _sweep_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _mean_length(hist: dict[Any, int]) -> float:
+    """Mean acceptance length (static steps per round) of a {length: rounds} histogram."""
+    rounds = sum(hist.values())
+    return sum(int(k) * v for k, v in hist.items()) / rounds if rounds else float("nan")
+
+
 def _freedave_table(rows: list[dict[str, Any]]) -> list[str]:
     out = ["| K | predicted calls | measured calls | sequences predicted exactly | "
-           "speed-up (calls) | speed-up (wall) | identical to static |",
-           "|---|---|---|---|---|---|---|"]
+           "mean acceptance (measured / predicted) | speed-up (calls) | speed-up (wall) | "
+           "identical to static |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         out.append(f"| {r['K']} | {r['predicted_calls']} | {r['measured_calls']} | "
                    f"{r['sequences_predicted_exactly']}/{r['sequences']} | "
+                   f"{_mean_length(r['acceptance_measured']):.2f} / "
+                   f"{_mean_length(r['acceptance_predicted']):.2f} | "
                    f"{r['calls_speedup']:.2f}x | {r['wall_speedup']:.2f}x | "
                    f"{'yes' if r['identical'] else 'NO'} |")
     return out

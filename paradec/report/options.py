@@ -1,6 +1,7 @@
 """What one ``paradec report`` run does: :class:`ReportOptions` and the rule sweeps.
 
-The embedded defaults are the shipped model ``tiny-arith`` on its held-out problems; only
+The embedded defaults are the shipped model ``tiny-arith`` on its held-out problems (fp32,
+CPU); only
 then do ``results.md`` and the figures go to ``docs`` (so ``make report`` regenerates the
 committed ones). Any other model or prompt file writes everything under ``out``.
 """
@@ -91,10 +92,12 @@ class ReportOptions:
 
     @property
     def embedded(self) -> bool:
-        """The embedded defaults: the default shipped model on its held-out problems."""
+        """The embedded defaults: the default shipped model on its held-out problems, fp32
+        on the CPU (the only runs that publish to ``docs``)."""
         from realmodel.shipped import DEFAULT_MODEL
 
-        return self.model == DEFAULT_MODEL and self.prompts is None
+        return self.model == DEFAULT_MODEL and self.prompts is None and \
+            self.device == "cpu" and self.dtype == "float32"
 
     @property
     def docs_dir(self) -> Path | None:

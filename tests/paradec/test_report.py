@@ -45,6 +45,8 @@ def test_only_the_embedded_defaults_publish_to_docs(tmp_path):
     assert ReportOptions(docs=str(tmp_path)).docs_dir == tmp_path
     assert ReportOptions(model=str(tmp_path), prompts="p.jsonl").docs_dir is None
     assert ReportOptions(prompts="p.jsonl").docs_dir is None
+    assert ReportOptions(device="cuda").docs_dir is None
+    assert ReportOptions(dtype="bfloat16").docs_dir is None
 
 
 def test_a_non_shipped_model_needs_a_prompt_file(tmp_path, capsys):
@@ -72,6 +74,7 @@ def test_small_report_writes_results_and_every_figure(tmp_path):
     assert summary["sections"]["replay"]["exact"]["mismatches"] == 0
     assert "| static | 1.000 ± 0.000 |" in text or "| static | 0." in text
     assert "(counterfactual)" in text
+    assert "| 1 | " in text and "| 1.00 / 1.00 | 1.00x |" in text  # FreeDave K = 1
 
 
 def test_llada_folder_with_user_prompts_reports_agreement_and_leaves_docs_alone(tmp_path):
