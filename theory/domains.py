@@ -37,8 +37,8 @@ class Real:
 
     def check(self, value: Any) -> float:
         """Return ``value`` as a float, or raise ValueError naming it and the domain."""
-        if isinstance(value, bool):
-            raise ValueError(f"{self.name} must be a real number, got the bool {value!r}")
+        if isinstance(value, (bool, str, bytes)):  # float("0.5"), float(True) would pass
+            raise ValueError(f"{self.name} must be a real number, got {value!r}")
         try:
             value = float(value)
         except (TypeError, ValueError, OverflowError):

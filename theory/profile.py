@@ -192,8 +192,9 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
                              valid: Array | None = None) -> Profile:
     """A profile from confidences alone (float64), for certificates and replay.
 
-    Without ``s`` the runner-up is taken as the worst case ``s = r`` (all residual
-    mass on one token), which makes the tight certificate equal Fréchet's. Without
+    Without ``s`` the runner-up is taken as the worst case ``s = min(r, c)`` (all
+    residual mass on one token, but no more than the top token's own probability, so
+    c < 1/2 is fine), which makes the tight certificate equal Fréchet's when c >= 1/2. Without
     ``H`` the entropy is NaN and the entropy-bound rule refuses the profile.
     Tokens are unknown and set to -1.
 
@@ -219,7 +220,7 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
     with np.errstate(divide="ignore"):
         log_r = np.log1p(-cv)
     r = np.exp(log_r)
-    s_arr = r.copy() if s is None else _companion(s, c.shape, "s")
+    s_arr = np.minimum(r, cv) if s is None else _companion(s, c.shape, "s")
     s_arr = np.where(valid_arr, s_arr, 0.0)
     if not np.isfinite(s_arr).all():
         raise ValueError("runner-up probabilities s contain NaN or inf")
