@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from realmodel.cache import KVCache
-from realmodel.denoiser import ModuleDenoiser
+from realmodel.denoiser import ModuleDenoiser, check_context
 from realmodel.sampling import SpecialTokens
 
 __all__ = ["MaskedLMDenoiser", "load_masked_lm", "load_antiberty", "antiberty_files",
@@ -62,6 +62,8 @@ class MaskedLMDenoiser(ModuleDenoiser):
         if getattr(config, "model_type", "") in _OFFSET_POSITIONS:
             self._offset = int(config.pad_token_id) + 1
         self._takes_positions = "position_ids" in inspect.signature(model.forward).parameters
+        table = getattr(config, "max_position_embeddings", None)
+        self.max_length: int | None = None if table is None else int(table) - self._offset
 
     def identity(self) -> dict[str, Any]:
         return {"id": self.name, "revision": self.revision, "file_hash": self.file_hash,
@@ -80,6 +82,9 @@ class MaskedLMDenoiser(ModuleDenoiser):
             raise ValueError(f"{self.name} has no KV cache; use cache mode 'none'")
         if attend is not None:
             raise ValueError("custom attention masks (tree drafts) need paradec's LLaDA module")
+        # without position ids the model numbers every column, padding included
+        check_context(positions if self._takes_positions else ids.new_tensor([ids.shape[1] - 1]),
+                      self.max_length, self.name)
         kwargs: dict[str, Any] = {"input_ids": ids}
         if key_ok is not None:
             kwargs["attention_mask"] = key_ok.long()
