@@ -33,8 +33,13 @@ _ARITHMETIC = [("What is 12 + 35?", "47"), ("What is 9 times 8?", "72"),
 
 
 def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", seed: int = 0,
-                  chat: bool = True) -> Denoiser:
-    """The denoiser named by ``spec`` (see the module docstring)."""
+                  chat: bool = True, trust_remote_code: bool = False) -> Denoiser:
+    """The denoiser named by ``spec`` (see the module docstring).
+
+    LLaDA and shipped checkpoints load from safetensors only, with paradec's own module
+    (no remote code, ever); ``trust_remote_code`` reaches transformers' loaders for other
+    masked-LM folders and is off unless the caller turns it on.
+    """
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
     try:
@@ -66,7 +71,8 @@ def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", see
         model = load_llada(path, dtype=torch_dtype, device=device)
         return LLaDADenoiser(model, tokenizer=tokenizer, name=str(path.resolve()),
                              file_hash=f"fingerprint:{fingerprint(path)}", chat=chat)
-    return load_masked_lm(path, dtype=torch_dtype, device=device)
+    return load_masked_lm(path, dtype=torch_dtype, device=device,
+                          trust_remote_code=trust_remote_code)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
