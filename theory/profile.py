@@ -137,11 +137,16 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     vocab = xp.arange(V, device=getattr(z, "device", None))
     is_top = vocab == tokens[..., None]
     z_rest = xp.where(is_top, -float("inf"), z)
-    rest = xp.sum(xp.exp(z_rest), axis=-1)  # sum of exp(z) = 1 + rest exactly
-    lse = xp.log1p(rest)  # log1p: full relative precision when rest is tiny (c near 1)
+    # log of the residual's unnormalised mass, shifted by the runner-up logit z2 so that
+    # it stays finite (and exact) even when every exp(z_rest) underflows
+    z2 = xp.max(z_rest, axis=-1) if V > 1 else xp.full(
+        z.shape[:-1], -float("inf"), dtype=z.dtype, device=getattr(z, "device", None))
+    shift = xp.where(z2 > -float("inf"), z2, xp.zeros_like(z2))
     with np.errstate(divide="ignore"):  # c = 1 exactly: r = 0, log r = -inf (no warning)
-        log_r = xp.log(rest) - lse
-    s = xp.exp(xp.max(z_rest, axis=-1) - lse) if V > 1 else xp.zeros_like(lse)
+        log_rest = shift + xp.log(xp.sum(xp.exp(z_rest - shift[..., None]), axis=-1))
+    lse = xp.log1p(xp.exp(log_rest))  # sum exp(z) = 1 + rest; log1p keeps c near 1 exact
+    log_r = log_rest - lse
+    s = xp.exp(z2 - lse)
     logp = z - lse[..., None]
     p = xp.exp(logp)
     H = -xp.sum(p * xp.where(p > 0, logp, xp.zeros_like(p)), axis=-1)  # 0 log 0 = 0
