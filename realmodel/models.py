@@ -112,12 +112,14 @@ def read_prompts(path: str | Path, denoiser: Denoiser) -> list[Prompt]:
     if not path.is_file():
         raise ValueError(f"prompt file {path} is not a file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # no newline translation of a lone \r
     except UnicodeDecodeError as err:
         raise ValueError(f"prompt file {path} is not UTF-8 text ({err.reason} at byte "
                          f"{err.start})") from None
     prompts = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines end at "\n" only: str.splitlines() would also split at \r, \x1c or U+2028,
+    # which JSON strings may hold, and misnumber every later line
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -97,6 +97,20 @@ PARAM_FLAGS = {"k": "quota", "tau": "threshold", "f": "factor", "delta": "freche
                "gamma": "entropy"}
 
 
+def _decode_quota_crash(rule: str, flag: str, value: float) -> bool:
+    """paradec/commands/decode.py checks --k with ``value != int(value)``: NaN and inf
+    escape as OverflowError / an unnamed ValueError (reported; decode.py is not ours)."""
+    return rule == "quota" and flag == "k" and not math.isfinite(value)
+
+
+@pytest.mark.xfail(strict=True, reason="decode.py: --k nan / inf are not named (reported)")
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_decode_names_a_non_finite_quota(value):
+    result = run_cli(["decode", "--model", "/nonexistent/model", "--rule", "quota",
+                      f"--k={value}", "--trace", "/nonexistent/t.parquet"])
+    assert_usage_error(result, "k must be an integer")
+
+
 @given(st.sampled_from(sorted(RULES)), st.sampled_from(sorted(PARAM_FLAGS)),
        st.floats(allow_nan=True, allow_infinity=True))
 @example("quota", "k", 0.0)
@@ -104,6 +118,8 @@ PARAM_FLAGS = {"k": "quota", "tau": "threshold", "f": "factor", "delta": "freche
 @example("threshold", "tau", 1.5)
 @example("factor", "f", -1.0)
 def test_decode_names_a_bad_rule_parameter_before_loading_a_model(rule, flag, value):
+    if _decode_quota_crash(rule, flag, value):
+        return  # see test_decode_names_a_non_finite_quota
     result = run_cli(["decode", "--model", "/nonexistent/model", "--rule", rule,
                       f"--{flag}={value!r}", "--trace", "/nonexistent/t.parquet"])
     cls = RULES[rule]
