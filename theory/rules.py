@@ -275,6 +275,11 @@ def commit(rule: Rule, profile: Profile) -> Commit:
         return Commit(*(from_numpy_like(x, profile.c) for x in
                         (result.n, result.mask, result.order)))
     xp = namespace(profile.c)
+    if profile.c.shape[-1] == 0:  # no position at all: every row commits 0
+        rows = profile.c.shape[0]
+        zeros = xp.zeros((rows,), dtype=xp.int64, device=getattr(profile.c, "device", None))
+        return Commit(n=zeros, mask=xp.astype(profile.valid, xp.bool),
+                      order=xp.astype(profile.tokens, xp.int64))
     if rule.by_entropy and bool(xp.any(xp.isnan(xp.where(profile.valid, profile.H, 0.0)))):
         raise ValueError("the entropy-bound rule needs entropies H; this profile has none")
     key = _sort_key(xp, profile, rule.by_entropy)
