@@ -70,7 +70,8 @@ def softmax_marginals(rows: int, m: int, V: int, rng: np.random.Generator, *,
         g = rng.standard_normal((rows, m, V))
         z = beta_j * g
     if np.isfinite(z).all():
-        z = z - z.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore"):  # -1e308 - 1e308 = -inf: probability 0, as it is
+            z = z - z.max(axis=-1, keepdims=True)
     else:  # beta_j g overflowed: shift g first, so the limit (one-hot) comes out, not NaN
         gap = g - g.max(axis=-1, keepdims=True)
         with np.errstate(over="ignore", invalid="ignore"):
