@@ -250,7 +250,8 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
 def _real64(x: Any, name: str) -> np.ndarray:
     """``x`` as a float64 numpy array, or a ValueError / TypeError naming ``name``."""
     if hasattr(x, "detach"):  # a torch tensor (theory never imports torch)
-        x = x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        x = (x.double() if x.dtype.is_floating_point else x).numpy()  # bf16 has no numpy
     try:
         arr = np.asarray(x)
     except ValueError as err:  # ragged nested lists

@@ -255,3 +255,11 @@ def test_rule_defaults_survive_the_checks():
     for name in RULES:
         rule = make_rule(name)
         assert math.isfinite(float(getattr(rule, rule.parameter)))
+
+
+@given(confidence_arrays(padding=False),
+       st.sampled_from([torch.bfloat16, torch.float16, torch.float32, torch.float64]))
+def test_profile_from_confidences_takes_torch_tensors_of_any_float_dtype(a, dtype):
+    c = torch.from_numpy(a.c).to(dtype)
+    p = profile_from_confidences(c)
+    assert np.array_equal(p.c, c.double().numpy())
