@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
@@ -90,21 +91,41 @@ def read_config(folder: str | Path) -> LLaDAConfig:
         raw = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(raw).__name__}")
     if raw.get("model_type", "llada") != "llada":
         raise ValueError(f"{path} has model_type={raw.get('model_type')!r}, expected 'llada'")
     return LLaDAConfig.from_dict(raw)
 
 
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+
+
 def _shard_files(folder: Path) -> list[Path]:
+    """The safetensors shards of ``folder``; pickled weights are refused, never opened."""
     index = folder / INDEX_NAME
     if index.is_file():
-        weight_map = json.loads(index.read_text()).get("weight_map")
+        try:
+            raw = json.loads(index.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{index} is not valid JSON: {err}") from None
+        weight_map = raw.get("weight_map") if isinstance(raw, dict) else None
         if not isinstance(weight_map, dict) or not weight_map:
             raise ValueError(f"{index} has no weight_map")
-        files = [folder / name for name in sorted(set(weight_map.values()))]
+        names = sorted({str(name) for name in weight_map.values()})
+        for name in names:
+            if Path(name).name != name or not name.endswith(".safetensors"):
+                raise ValueError(f"{index} names shard {name!r}: shards must be .safetensors "
+                                 "files inside the checkpoint folder")
+        files = [folder / name for name in names]
     elif (folder / SINGLE_NAME).is_file():
         files = [folder / SINGLE_NAME]
     else:
+        pickles = sorted(f.name for f in folder.iterdir() if f.suffix in PICKLE_SUFFIXES)
+        if pickles:
+            raise ValueError(f"{folder} holds pickled weights ({', '.join(pickles[:3])}) and no "
+                             f"{SINGLE_NAME}: paradec loads its checkpoints from safetensors "
+                             "only and never unpickles them; convert the weights first")
         raise FileNotFoundError(f"{folder} has neither {INDEX_NAME} nor {SINGLE_NAME}")
     for f in files:
         if not f.is_file():
@@ -127,7 +148,10 @@ def load_llada(folder: str | Path, *, dtype: torch.dtype = torch.float32,
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     seen: set[str] = set()
     for shard in _shard_files(folder):
-        tensors = load_file(str(shard), device=str(device))
+        try:
+            tensors = load_file(str(shard), device=str(device))
+        except SafetensorError as err:
+            raise ValueError(f"{shard} is not a readable safetensors file ({err})") from None
         unknown = sorted(set(tensors) - set(expected))
         if unknown:
             raise ValueError(f"{shard.name} holds tensors LLaDA does not have: {unknown[:5]}")

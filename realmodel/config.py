@@ -58,6 +58,8 @@ class DecodeConfig:
             raise ValueError(f"gen_length={self.gen_length} is not a multiple of "
                              f"block_length={self.block_length}")
         if self.steps is not None:
+            if isinstance(self.steps, bool) or not isinstance(self.steps, int):
+                raise ValueError(f"steps must be an integer or None, got {self.steps!r}")
             if not isinstance(self.rule, Quota):
                 raise ValueError(f"steps={self.steps} sets LLaDA's quota schedule; it needs "
                                  f"the quota rule, not {self.rule.name}")
@@ -69,8 +71,14 @@ class DecodeConfig:
                              f"{', '.join(CACHE_MODES)}")
         if self.eos not in EOS_MODES:
             raise ValueError(f"unknown eos mode {self.eos!r}; choose from {', '.join(EOS_MODES)}")
-        if not (self.temperature >= 0 and self.temperature < float("inf")):
-            raise ValueError(f"temperature must be finite and >= 0, got {self.temperature}")
+        if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) \
+                or not 0 <= self.temperature < float("inf"):
+            raise ValueError(f"temperature must be finite and >= 0, got {self.temperature!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        for name in ("stop_at_eos", "float64", "check_logits", "forbid_mask"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     @property
     def n_blocks(self) -> int:

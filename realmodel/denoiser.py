@@ -16,7 +16,7 @@ from realmodel.cache import KVCache
 from realmodel.llada import LLaDAModel
 from realmodel.sampling import SpecialTokens
 
-__all__ = ["Denoiser", "LLaDADenoiser", "attention_mask"]
+__all__ = ["Denoiser", "LLaDADenoiser", "attention_mask", "check_context"]
 
 
 @runtime_checkable
@@ -89,6 +89,23 @@ def attention_mask(key_ok: Tensor | None, attend: Tensor | None) -> Tensor | Non
     return allowed | ~allowed.any(-1, keepdim=True)
 
 
+def check_context(positions: Tensor, max_length: int | None, name: str) -> None:
+    """ValueError when a position id reaches the model's context ``max_length``.
+
+    Position ids count a row's real tokens (prompt, generated region, suffix), so the
+    largest one plus 1 is the longest sequence of the batch. A model asked past its
+    context would index past its position table (BERT) or extrapolate RoPE silently
+    (LLaDA): either is refused before the forward call.
+    """
+    if max_length is None or positions.numel() == 0:
+        return
+    longest = int(positions.max()) + 1
+    if longest > max_length:
+        raise ValueError(f"a sequence of {longest} tokens (prompt + generated region + suffix)"
+                         f" exceeds the context of model {name!r} ({max_length} positions); "
+                         "shorten the prompt or --gen-length")
+
+
 class ModuleDenoiser:
     """Device and dtype of a denoiser that wraps a torch module ``self.model``."""
 
@@ -118,6 +135,7 @@ class LLaDADenoiser(ModuleDenoiser):
         self.name, self.revision, self.file_hash = name, revision, file_hash
         self.chat = chat
         self.vocab_size = cfg.vocab_size
+        self.max_length: int | None = cfg.max_sequence_length
         self.default_gen_length = default_gen_length
         self.specials = specials or SpecialTokens(
             mask_id=cfg.mask_token_id, pad_id=cfg.pad_token_id, eos_id=cfg.eos_token_id,
@@ -136,6 +154,7 @@ class LLaDADenoiser(ModuleDenoiser):
                 attend: Tensor | None = None, cache: KVCache | None = None,
                 span: tuple[int, int] | None = None,
                 head: tuple[int, int] | None = None) -> Tensor:
+        check_context(positions, self.max_length, self.name)
         allowed = attention_mask(key_ok, attend)
         return self.model(ids, positions, allowed=allowed, cache=cache, span=span, head=head)
 

@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import inspect
 import json
+import pickle
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import torch
 from torch import Tensor
 
 from realmodel.cache import KVCache
-from realmodel.denoiser import ModuleDenoiser
+from realmodel.denoiser import ModuleDenoiser, check_context
 from realmodel.sampling import SpecialTokens
 
 __all__ = ["MaskedLMDenoiser", "load_masked_lm", "load_antiberty", "antiberty_files",
@@ -62,6 +63,8 @@ class MaskedLMDenoiser(ModuleDenoiser):
         if getattr(config, "model_type", "") in _OFFSET_POSITIONS:
             self._offset = int(config.pad_token_id) + 1
         self._takes_positions = "position_ids" in inspect.signature(model.forward).parameters
+        table = getattr(config, "max_position_embeddings", None)
+        self.max_length: int | None = None if table is None else int(table) - self._offset
 
     def identity(self) -> dict[str, Any]:
         return {"id": self.name, "revision": self.revision, "file_hash": self.file_hash,
@@ -80,6 +83,9 @@ class MaskedLMDenoiser(ModuleDenoiser):
             raise ValueError(f"{self.name} has no KV cache; use cache mode 'none'")
         if attend is not None:
             raise ValueError("custom attention masks (tree drafts) need paradec's LLaDA module")
+        # without position ids the model numbers every column, padding included
+        check_context(positions if self._takes_positions else ids.new_tensor([ids.shape[1] - 1]),
+                      self.max_length, self.name)
         kwargs: dict[str, Any] = {"input_ids": ids}
         if key_ok is not None:
             kwargs["attention_mask"] = key_ok.long()
@@ -128,17 +134,29 @@ def _specials(config: Any, tokenizer: Any) -> SpecialTokens:
 
 
 def load_masked_lm(path: str | Path, *, dtype: torch.dtype = torch.float32,
-                   device: str | torch.device = "cpu") -> MaskedLMDenoiser:
-    """A transformers masked-LM folder on disk (never the hub) as a denoiser."""
+                   device: str | torch.device = "cpu",
+                   trust_remote_code: bool = False) -> MaskedLMDenoiser:
+    """A transformers masked-LM folder on disk (never the hub) as a denoiser.
+
+    Python code shipped in the folder runs only with ``trust_remote_code=True`` (off by
+    default; always passed explicitly). Pickled weights (pytorch_model.bin) are read by
+    transformers with ``torch.load(weights_only=True)``; a file that needs more than
+    tensors is refused, never executed.
+    """
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     path = Path(path)
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"{path} has no config.json")
-    model = AutoModelForMaskedLM.from_pretrained(path, local_files_only=True, dtype=dtype)
+    try:
+        model = AutoModelForMaskedLM.from_pretrained(
+            path, local_files_only=True, dtype=dtype, trust_remote_code=trust_remote_code)
+    except (OSError, pickle.UnpicklingError, EOFError) as err:  # missing or unsafe weights
+        raise ValueError(f"cannot load the masked LM in {path}: {err}") from None
     tokenizer = None
     if any((path / f).is_file() for f in ("tokenizer.json", "vocab.txt", "tokenizer_config.json")):
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True,
+                                                  trust_remote_code=trust_remote_code)
     digest = hashlib.sha256((path / "config.json").read_bytes()).hexdigest()
     return MaskedLMDenoiser(model.to(device), tokenizer, name=str(path), file_hash=digest)
 

@@ -59,10 +59,26 @@ class LLaDAConfig:
 
     def __post_init__(self) -> None:
         for name in ("d_model", "n_layers", "n_heads", "mlp_hidden_size", "vocab_size",
-                     "max_sequence_length"):
+                     "max_sequence_length", "n_kv_heads", "embedding_size"):
             value = getattr(self, name)
+            if value is None and name in ("n_kv_heads", "embedding_size"):
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"LLaDAConfig.{name} must be a positive integer, got {value!r}")
+        for name in ("mask_token_id", "eos_token_id", "pad_token_id"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"LLaDAConfig.{name} must be an integer token id, got {value!r}")
+        for name in ("rope_theta", "rms_norm_eps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0 < value < float("inf"):
+                raise ValueError(f"LLaDAConfig.{name} must be a finite positive number, "
+                                 f"got {value!r}")
+        for name in ("weight_tying", "rope_full_precision"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"LLaDAConfig.{name} must be true or false, "
+                                 f"got {getattr(self, name)!r}")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
         if self.head_dim % 2:
@@ -73,8 +89,6 @@ class LLaDAConfig:
         if self.embedding_size is not None and self.embedding_size < self.vocab_size:
             raise ValueError(f"embedding_size={self.embedding_size} < vocab_size="
                              f"{self.vocab_size}")
-        if not (self.rope_theta > 0 and self.rms_norm_eps > 0):
-            raise ValueError("rope_theta and rms_norm_eps must be positive")
         for name in ("mask_token_id", "eos_token_id", "pad_token_id"):
             value = getattr(self, name)
             if not 0 <= value < self.vocab_size:
@@ -104,7 +118,12 @@ class LLaDAConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in raw.items() if k in known}
         if "mlp_hidden_size" not in values and "mlp_ratio" in raw:
-            values["mlp_hidden_size"] = int(raw["mlp_ratio"] * raw.get("d_model", cls.d_model))
+            ratio, d = raw["mlp_ratio"], raw.get("d_model", cls.d_model)
+            if not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                       and 0 < x < float("inf") for x in (ratio, d)):
+                raise ValueError(f"config.json has mlp_ratio={ratio!r}, d_model={d!r}: both "
+                                 "must be positive numbers")
+            values["mlp_hidden_size"] = int(ratio * d)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:

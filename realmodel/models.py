@@ -33,10 +33,19 @@ _ARITHMETIC = [("What is 12 + 35?", "47"), ("What is 9 times 8?", "72"),
 
 
 def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", seed: int = 0,
-                  chat: bool = True) -> Denoiser:
-    """The denoiser named by ``spec`` (see the module docstring)."""
+                  chat: bool = True, trust_remote_code: bool = False) -> Denoiser:
+    """The denoiser named by ``spec`` (see the module docstring).
+
+    LLaDA and shipped checkpoints load from safetensors only, with paradec's own module
+    (no remote code, ever); ``trust_remote_code`` reaches transformers' loaders for other
+    masked-LM folders and is off unless the caller turns it on.
+    """
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}; use cpu, cuda or cuda:i") from None
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} requested but CUDA is not available")
     torch_dtype = DTYPES[dtype]
@@ -55,15 +64,26 @@ def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", see
     if not path.is_dir():
         raise FileNotFoundError(f"--model {spec!r}: not a folder, and not one of "
                                 f"{TINY_RANDOM}, antiberty")
-    raw = json.loads((path / "config.json").read_text()) if (path / "config.json").is_file() \
-        else {}
+    raw = _read_json(path / "config.json") if (path / "config.json").is_file() else {}
     if raw.get("model_type") == "llada" or "LLaDAModelLM" in raw.get("architectures", []):
         read_config(path)
         tokenizer = _local_tokenizer(path)
         model = load_llada(path, dtype=torch_dtype, device=device)
         return LLaDADenoiser(model, tokenizer=tokenizer, name=str(path.resolve()),
                              file_hash=f"fingerprint:{fingerprint(path)}", chat=chat)
-    return load_masked_lm(path, dtype=torch_dtype, device=device)
+    return load_masked_lm(path, dtype=torch_dtype, device=device,
+                          trust_remote_code=trust_remote_code)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; ValueError naming the file when it is not one."""
+    try:
+        raw = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(raw).__name__}")
+    return raw
 
 
 def _local_tokenizer(path: Path) -> Any:
@@ -74,7 +94,7 @@ def _local_tokenizer(path: Path) -> Any:
     kwargs: dict[str, Any] = {}
     config_file = path / "tokenizer_config.json"
     if config_file.is_file():
-        raw = json.loads(config_file.read_text())
+        raw = _read_json(config_file)
         kwargs = {k: raw[k] for k in ("bos_token", "eos_token", "pad_token", "chat_template")
                   if isinstance(raw.get(k), str)}
     if (path / "chat_template.jinja").is_file():
@@ -87,10 +107,19 @@ def read_prompts(path: str | Path, denoiser: Denoiser) -> list[Prompt]:
     the model's tokenizer, or ``{"input_ids": [...], "suffix_ids"?: [...], "answer_ids"?:
     [...], "answer"?: text}``. Errors name the line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"prompt file {path} does not exist")
+    if not path.is_file():
+        raise ValueError(f"prompt file {path} is not a file")
+    try:
+        text = path.read_bytes().decode("utf-8")  # no newline translation of a lone \r
+    except UnicodeDecodeError as err:
+        raise ValueError(f"prompt file {path} is not UTF-8 text ({err.reason} at byte "
+                         f"{err.start})") from None
     prompts = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    # lines end at "\n" only: str.splitlines() would also split at \r, \x1c or U+2028,
+    # which JSON strings may hold, and misnumber every later line
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -101,15 +130,27 @@ def read_prompts(path: str | Path, denoiser: Denoiser) -> list[Prompt]:
             raise ValueError(f"{path}:{number}: need exactly one of 'prompt' or 'input_ids'")
         name = str(item.get("name", f"{path.name}:{number}"))
         answer = None if item.get("answer") is None else str(item["answer"])
+        for key in ("prompt", "suffix", "answer", "name"):
+            if item.get(key) is not None and not isinstance(item[key], (str, int, float)):
+                raise ValueError(f"{path}:{number}: '{key}' must be text, got "
+                                 f"{type(item[key]).__name__}")
         if "prompt" in item:
-            ids, suffix = denoiser.encode(str(item["prompt"]), item.get("suffix"))
+            suffix_text = None if item.get("suffix") is None else str(item["suffix"])
+            ids, suffix = denoiser.encode(str(item["prompt"]), suffix_text)
             prompts.append(Prompt(ids=tuple(ids), suffix=tuple(suffix), answer=answer,
                                   name=name))
             continue
+        for key in ("input_ids", "suffix_ids", "answer_ids"):
+            if key in item and not isinstance(item[key], list) and \
+                    not (key == "answer_ids" and item[key] is None):
+                raise ValueError(f"{path}:{number}: '{key}' must be a list of token ids, got "
+                                 f"{type(item[key]).__name__}")
         try:
+            answer_ids = item.get("answer_ids")
             prompts.append(Prompt(ids=tuple(item["input_ids"]),
                                   suffix=tuple(item.get("suffix_ids", ())), answer=answer,
-                                  answer_ids=item.get("answer_ids"), name=name))
+                                  answer_ids=None if answer_ids is None else tuple(answer_ids),
+                                  name=name))
         except (TypeError, ValueError) as err:
             raise ValueError(f"{path}:{number}: bad token ids ({err})") from None
     if not prompts:

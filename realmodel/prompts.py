@@ -12,6 +12,7 @@ tokens only, so a row sees exactly what it would see alone (batch invariance).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -39,13 +40,28 @@ class Prompt:
     name: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", tuple(int(t) for t in self.ids))
-        object.__setattr__(self, "suffix", tuple(int(t) for t in self.suffix))
-        if self.answer_ids is not None:
-            object.__setattr__(self, "answer_ids", tuple(int(t) for t in self.answer_ids))
+        for part in ("ids", "suffix", "answer_ids"):
+            value = getattr(self, part)
+            if value is not None:
+                object.__setattr__(self, part, _token_ids(value, f"prompt {self.name!r}: {part}"))
         for part in ("ids", "suffix"):
             if any(t < 0 for t in getattr(self, part)):
                 raise ValueError(f"prompt {self.name!r}: negative token id in {part}")
+
+
+def _token_ids(values: Sequence[object], what: str) -> tuple[int, ...]:
+    """``values`` as a tuple of ints; a float, bool or text id is an error, never rounded."""
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"{what} must be a sequence of integer token ids, got text")
+    ids = []
+    for t in values:
+        try:
+            if isinstance(t, bool):
+                raise TypeError
+            ids.append(operator.index(t))  # type: ignore[arg-type]
+        except (TypeError, RuntimeError):
+            raise ValueError(f"{what} holds {t!r}, not an integer token id") from None
+    return tuple(ids)
 
 
 @dataclass

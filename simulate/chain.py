@@ -52,8 +52,7 @@ class MarkovChain:
     T: np.ndarray
 
     def __post_init__(self) -> None:
-        pi = np.array(self.pi, dtype=np.float64)
-        T = np.array(self.T, dtype=np.float64)
+        pi, T = _real_array(self.pi, "pi"), _real_array(self.T, "T")
         if pi.ndim != 1 or pi.shape[0] < 2:
             raise ValueError(f"pi must have shape (V,) with V >= 2, got {pi.shape}")
         V = pi.shape[0]
@@ -80,6 +79,7 @@ class MarkovChain:
         """``rows`` independent sequences of ``length`` tokens, shape (rows, length) int64."""
         Integer("rows", 0).check(rows)
         Integer("length", 1).check(length)
+        check_rng(rng)
         x = np.empty((rows, length), dtype=np.int64)
         cum_T = np.cumsum(self.T, axis=1)
         x[:, 0] = _draw(np.cumsum(self.pi)[None, :], rng.random(rows))
@@ -124,6 +124,25 @@ def stationary(T: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
+def _real_array(x: object, name: str) -> np.ndarray:
+    """A float64 copy of ``x``, or a ValueError naming ``name`` (ragged or not numbers)."""
+    try:
+        arr = np.array(x)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a rectangular array: {err}") from None
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def check_rng(rng: object) -> np.random.Generator:
+    """``rng`` itself, or a TypeError: randomness is an explicit numpy Generator."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                        f"got {type(rng).__name__}")
+    return rng
+
+
 def random_chain(V: int, rho: float, rng: np.random.Generator, *, beta: float = 3.0,
                  eps: float = 1e-6) -> MarkovChain:
     """Draw a chain with dependence dial ``rho`` (module docstring gives the family).
@@ -145,7 +164,7 @@ def random_chain(V: int, rho: float, rng: np.random.Generator, *, beta: float = 
     eps = PROBABILITY.check(eps)
     if eps == 0.0:
         raise ValueError("eps must be > 0 so that every transition has positive probability")
-    u = rng.standard_normal(V)
+    u = check_rng(rng).standard_normal(V)
     W = rng.standard_normal((V, V))
     if rho < 1.0:
         score = beta * (u[None, :] + (rho / (1.0 - rho)) * W)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulate.chain import check_rng
 from theory import Profile, profile_from_confidences
 from theory.domains import PROBABILITY, Integer, Real
 
@@ -41,7 +42,8 @@ def lognormal_profile(rows: int, m: int, rng: np.random.Generator, *, r_median: 
     rows, m = ROWS.check(rows), POSITIONS.check(m)
     r_median, sigma = RESIDUAL.check(r_median), SIGMA.check(sigma)
     spread_low = PROBABILITY.check(spread_low)
-    r = np.exp(np.log(r_median) + sigma * rng.standard_normal((rows, m)))
+    with np.errstate(over="ignore"):  # a huge sigma: r = inf, clipped to 1/2 below
+        r = np.exp(np.log(r_median) + sigma * check_rng(rng).standard_normal((rows, m)))
     r = np.clip(r, 1e-300, 0.5)
     u = rng.uniform(spread_low, 1.0, size=(rows, m))
     return profile_from_confidences(1.0 - r, s=u * r)
@@ -54,7 +56,7 @@ def two_level_profile(rows: int, m: int, rng: np.random.Generator, *, head: floa
     rows, m = ROWS.check(rows), POSITIONS.check(m)
     head = PROBABILITY.check(head)
     r_low, r_high = RESIDUAL.check(r_low), RESIDUAL.check(r_high)
-    r = np.where(rng.random((rows, m)) < head, r_low, r_high)
+    r = np.where(check_rng(rng).random((rows, m)) < head, r_low, r_high)
     return profile_from_confidences(1.0 - r, s=r)
 
 
@@ -63,8 +65,16 @@ def softmax_marginals(rows: int, m: int, V: int, rng: np.random.Generator, *,
     """Marginals (rows, m, V) float64: softmax(beta_j g_j) with beta_j = beta exp(sigma z_j)."""
     rows, m, V = ROWS.check(rows), POSITIONS.check(m), Integer("V", 2).check(V)
     beta, sigma = SHARP.check(beta), SIGMA.check(sigma)
-    beta_j = beta * np.exp(sigma * rng.standard_normal((rows, m, 1)))
-    z = beta_j * rng.standard_normal((rows, m, V))
-    z = z - z.max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):
+        beta_j = beta * np.exp(sigma * check_rng(rng).standard_normal((rows, m, 1)))
+        g = rng.standard_normal((rows, m, V))
+        z = beta_j * g
+    if np.isfinite(z).all():
+        with np.errstate(over="ignore"):  # -1e308 - 1e308 = -inf: probability 0, as it is
+            z = z - z.max(axis=-1, keepdims=True)
+    else:  # beta_j g overflowed: shift g first, so the limit (one-hot) comes out, not NaN
+        gap = g - g.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = np.where(gap == 0, 0.0, beta_j * gap)
     p = np.exp(z)
     return p / p.sum(axis=-1, keepdims=True)

@@ -37,12 +37,12 @@ class Real:
 
     def check(self, value: Any) -> float:
         """Return ``value`` as a float, or raise ValueError naming it and the domain."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{self.name} must be a real number, got {value!r}") from None
-        value = float(value)
+        if isinstance(value, (bool, str, bytes)):  # float("0.5"), float(True) would pass
+            raise ValueError(f"{self.name} must be a real number, got {value!r}")
+        try:
+            value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{self.name} must be a real number, got {value!r}") from None
         if not self.contains(value):
             raise ValueError(f"{self.name} = {value!r} is outside its domain {self.describe()}"
                              + (f" ({self.meaning})" if self.meaning else ""))
@@ -68,7 +68,12 @@ class Integer:
     meaning: str = ""
 
     def check(self, value: Any) -> int:
-        if isinstance(value, bool) or int(value) != value:
+        """Return ``value`` as an int, or raise ValueError naming it and the range."""
+        try:
+            whole = not isinstance(value, (bool, str, bytes)) and int(value) == value
+        except (TypeError, ValueError, OverflowError):  # None, NaN, inf, "a", 1j, ...
+            whole = False
+        if not whole:
             raise ValueError(f"{self.name} must be an integer, got {value!r}")
         value = int(value)
         if value < self.low or (self.high is not None and value > self.high):

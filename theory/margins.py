@@ -7,10 +7,22 @@ is the quantity for the prefix of length ``n``. They work on numpy and torch.
 
 from __future__ import annotations
 
+import numpy as np
+
 from theory._xp import Array, cummax, namespace
 
 __all__ = ["joint_lower_bound", "frechet_margin", "tight_margin", "factor_core",
            "heterogeneity_bonus", "spread_bonus"]
+
+
+def _as_array(x: Array) -> Array:
+    """Lists and tuples become float64 numpy arrays; arrays pass through untouched."""
+    if isinstance(x, (list, tuple, float, int)):
+        try:
+            return np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"margins need a rectangular real array: {err}") from None
+    return x
 
 
 def _ranks(xp, x: Array) -> Array:
@@ -23,6 +35,7 @@ def joint_lower_bound(r_sorted: Array, clip: bool = True) -> Array:
 
     Reference: [FastdLLM++] section 4; the clip follows the paper.
     """
+    r_sorted = _as_array(r_sorted)
     xp = namespace(r_sorted)
     L = 1.0 - xp.cumulative_sum(r_sorted, axis=-1)
     return xp.clip(L, 0.0, None) if clip else L
@@ -35,6 +48,7 @@ def frechet_margin(r_sorted: Array, clip: bool = True) -> Array:
 
     Reference: [FastdLLM++] Thm 4.1 (G_n > 0 implies x* is the unique joint mode).
     """
+    r_sorted = _as_array(r_sorted)
     return joint_lower_bound(r_sorted, clip) - r_sorted
 
 
@@ -45,6 +59,7 @@ def tight_margin(r_sorted: Array, s_sorted: Array, clip: bool = True) -> Array:
 
     Reference: ALGORITHMS.md section 3.4 (this project).
     """
+    r_sorted, s_sorted = _as_array(r_sorted), _as_array(s_sorted)
     xp = namespace(r_sorted)
     return joint_lower_bound(r_sorted, clip) - cummax(xp, s_sorted)
 
@@ -54,6 +69,7 @@ def factor_core(r_sorted: Array) -> Array:
 
     Reference: [FastdLLM++] Prop 4.3.
     """
+    r_sorted = _as_array(r_sorted)
     xp = namespace(r_sorted)
     return 1.0 - (_ranks(xp, r_sorted) + 1.0) * r_sorted
 
@@ -61,10 +77,18 @@ def factor_core(r_sorted: Array) -> Array:
 def heterogeneity_bonus(r_sorted: Array) -> Array:
     """Heterogeneity bonus B_n = sum_{j<n} (c_(j) - c_(n)) = n r_(n) - sum_{j<=n} r_(j) >= 0.
 
+    Computed as the telescoped sum B_n = sum_{k<n} k (r_(k+1) - r_(k)): on a sorted
+    profile every term is >= 0, so B_n keeps full relative precision even on a nearly
+    flat prefix, where n r_(n) - sum r_(j) would cancel catastrophically.
+
     Reference: [FastdLLM++] Prop 4.3 (zero iff the prefix is flat).
     """
+    r_sorted = _as_array(r_sorted)
     xp = namespace(r_sorted)
-    return _ranks(xp, r_sorted) * r_sorted - xp.cumulative_sum(r_sorted, axis=-1)
+    d = r_sorted[..., 1:] - r_sorted[..., :-1]  # adjacent gaps (exact when close: Sterbenz)
+    k = _ranks(xp, r_sorted)[..., :-1]
+    B = xp.cumulative_sum(k * d, axis=-1)
+    return xp.concat([xp.zeros_like(r_sorted[..., :1]), B], axis=-1)
 
 
 def spread_bonus(r_sorted: Array, s_sorted: Array) -> Array:
@@ -72,5 +96,6 @@ def spread_bonus(r_sorted: Array, s_sorted: Array) -> Array:
 
     Reference: ALGORITHMS.md section 3.4.
     """
+    r_sorted, s_sorted = _as_array(r_sorted), _as_array(s_sorted)
     xp = namespace(r_sorted)
     return r_sorted - cummax(xp, s_sorted)

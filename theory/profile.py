@@ -64,6 +64,28 @@ class Profile:
         return int(rows), int(m)
 
 
+def _check_array(x: Array, what: str) -> None:
+    """TypeError unless ``x`` is a real (integer or floating) numpy array or torch tensor.
+
+    Lists, bool, complex and object arrays are refused by name: a complex array would
+    silently lose its imaginary part, a bool one is not a vector of scores.
+    """
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or not hasattr(x, "ndim"):
+        raise TypeError(f"{what} must be a numpy array or torch tensor, got {type(x).__name__}")
+    kind = getattr(dtype, "kind", None)  # numpy dtypes have a kind; torch dtypes do not
+    if kind is not None:
+        ok = kind in "iuf"
+    else:
+        ok = bool(dtype.is_floating_point) or str(dtype) in _TORCH_INTS
+    if not ok:
+        raise TypeError(f"{what} must hold real numbers (integer or floating dtype), "
+                        f"got dtype {dtype}")
+
+
+_TORCH_INTS = ("torch.uint8", "torch.int8", "torch.int16", "torch.int32", "torch.int64")
+
+
 def _check_logits(xp: Any, logits: Array) -> None:
     if logits.ndim != 3:
         raise ValueError(f"logits must have shape (rows, m, V), got shape {tuple(logits.shape)}")
@@ -102,21 +124,29 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     >>> int(p.tokens[0, 0]), round(float(p.c[0, 0]), 12), round(float(p.s[0, 0]), 12)
     (0, 0.7, 0.2)
     """
+    _check_array(logits, "logits")
     xp = namespace(logits)
     if check:
         _check_logits(xp, logits)
     dtype = float_dtype(xp, logits, 64 if float64 and supports_float64(xp, logits) else 32)
     z = xp.astype(logits, dtype)
     tokens = xp.argmax(z, axis=-1)
-    z = z - xp.max(z, axis=-1, keepdims=True)  # top logit is exactly 0
-    lse = xp.log(xp.sum(xp.exp(z), axis=-1))
+    with np.errstate(over="ignore"):  # 1e308 - (-1e308) = -inf: probability 0, as it is
+        z = z - xp.max(z, axis=-1, keepdims=True)  # top logit is exactly 0
     V = z.shape[-1]
     vocab = xp.arange(V, device=getattr(z, "device", None))
     is_top = vocab == tokens[..., None]
     z_rest = xp.where(is_top, -float("inf"), z)
+    # log of the residual's unnormalised mass, shifted by the runner-up logit z2 so that
+    # it stays finite (and exact) even when every exp(z_rest) underflows
+    z2 = xp.max(z_rest, axis=-1) if V > 1 else xp.full(
+        z.shape[:-1], -float("inf"), dtype=z.dtype, device=getattr(z, "device", None))
+    shift = xp.where(z2 > -float("inf"), z2, xp.zeros_like(z2))
     with np.errstate(divide="ignore"):  # c = 1 exactly: r = 0, log r = -inf (no warning)
-        log_r = xp.log(xp.sum(xp.exp(z_rest), axis=-1)) - lse
-    s = xp.exp(xp.max(z_rest, axis=-1) - lse) if V > 1 else xp.zeros_like(lse)
+        log_rest = shift + xp.log(xp.sum(xp.exp(z_rest - shift[..., None]), axis=-1))
+    lse = xp.log1p(xp.exp(log_rest))  # sum exp(z) = 1 + rest; log1p keeps c near 1 exact
+    log_r = log_rest - lse
+    s = xp.exp(z2 - lse)
     logp = z - lse[..., None]
     p = xp.exp(logp)
     H = -xp.sum(p * xp.where(p > 0, logp, xp.zeros_like(p)), axis=-1)  # 0 log 0 = 0
@@ -141,9 +171,12 @@ def profile_from_probabilities(p: Array, valid: Array | None = None, *,
     >>> [round(float(x[0, 0]), 12) for x in (q.c, q.r, q.s)], round(float(q.H[0, 0]), 6)
     ([0.75, 0.25, 0.25], 0.562335)
     """
+    _check_array(p, "marginals")
     xp = namespace(p)
     if p.ndim != 3:
         raise ValueError(f"marginals must have shape (rows, m, V), got shape {tuple(p.shape)}")
+    if p.shape[-1] < 1:
+        raise ValueError("marginals have an empty vocabulary axis (V = 0)")
     if check:
         ok = _default_valid(xp, p[..., 0], valid)
         p = xp.where(ok[..., None], p, xp.ones_like(p) / p.shape[-1])
@@ -164,8 +197,9 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
                              valid: Array | None = None) -> Profile:
     """A profile from confidences alone (float64), for certificates and replay.
 
-    Without ``s`` the runner-up is taken as the worst case ``s = r`` (all residual
-    mass on one token), which makes the tight certificate equal Fréchet's. Without
+    Without ``s`` the runner-up is taken as the worst case ``s = min(r, c)`` (all
+    residual mass on one token, but no more than the top token's own probability, so
+    c < 1/2 is fine), which makes the tight certificate equal Fréchet's when c >= 1/2. Without
     ``H`` the entropy is NaN and the entropy-bound rule refuses the profile.
     Tokens are unknown and set to -1.
 
@@ -173,12 +207,12 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
     [0, r] or c < s, and negative H. A row with no valid position is allowed (a
     finished sequence: every rule commits 0 there).
     """
-    c = np.asarray(c, dtype=np.float64)
+    c = _real64(c, "confidences c")
     if c.ndim == 1:
         c = c[None, :]
     if c.ndim != 2 or c.shape[1] == 0:
         raise ValueError(f"confidences must be a non-empty (rows, m) array, got shape {c.shape}")
-    valid_arr = np.ones(c.shape, bool) if valid is None else np.asarray(valid, dtype=bool)
+    valid_arr = np.ones(c.shape, bool) if valid is None else _mask(valid)
     if valid_arr.ndim == 1:
         valid_arr = valid_arr[None, :]
     if valid_arr.shape != c.shape:
@@ -191,10 +225,10 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
     with np.errstate(divide="ignore"):
         log_r = np.log1p(-cv)
     r = np.exp(log_r)
-    s_arr = r.copy() if s is None else _companion(s, c.shape, "s")
+    s_arr = np.minimum(r, cv) if s is None else _companion(s, c.shape, "s")
     s_arr = np.where(valid_arr, s_arr, 0.0)
-    if np.isnan(s_arr).any():
-        raise ValueError("runner-up probabilities s contain NaN")
+    if not np.isfinite(s_arr).all():
+        raise ValueError("runner-up probabilities s contain NaN or inf")
     if (s_arr < 0).any():
         raise ValueError("runner-up probabilities s must be >= 0")
     if (s_arr > cv + _TOL).any():
@@ -203,14 +237,44 @@ def profile_from_confidences(c: Array, s: Array | None = None, H: Array | None =
         raise ValueError("runner-up probability exceeds the residual mass (s > 1 - c)")
     s_arr = np.minimum(s_arr, r)
     H_arr = np.full(c.shape, np.nan) if H is None else _companion(H, c.shape, "H")
-    if H is not None and (np.where(valid_arr, H_arr, 0.0) < 0).any():
-        raise ValueError("entropies H must be >= 0")
+    if H is not None:
+        Hv = np.where(valid_arr, H_arr, 0.0)
+        if np.isnan(Hv).any():
+            raise ValueError("entropies H contain NaN (leave H out when it is unknown)")
+        if (Hv < 0).any() or np.isinf(Hv).any():
+            raise ValueError("entropies H must be finite and >= 0")
     return Profile(tokens=np.full(c.shape, -1, np.int64), c=cv, log_r=log_r, s=s_arr,
                    H=H_arr, valid=valid_arr)
 
 
+def _real64(x: Any, name: str) -> np.ndarray:
+    """``x`` as a float64 numpy array, or a ValueError / TypeError naming ``name``."""
+    if hasattr(x, "detach"):  # a torch tensor (theory never imports torch)
+        x = x.detach().cpu()
+        x = (x.double() if x.dtype.is_floating_point else x).numpy()  # bf16 has no numpy
+    try:
+        arr = np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array: {err}") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def _mask(valid: Any) -> np.ndarray:
+    if hasattr(valid, "detach"):
+        valid = valid.detach().cpu().numpy()
+    try:
+        arr = np.asarray(valid)
+    except ValueError as err:
+        raise ValueError(f"valid must be a rectangular array: {err}") from None
+    if arr.dtype.kind not in "biu":
+        raise TypeError(f"valid must be a bool (or 0/1 integer) mask, got dtype {arr.dtype}")
+    return arr.astype(bool)
+
+
 def _companion(x: Array, shape: tuple[int, ...], name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
+    arr = _real64(x, name)
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.shape != shape:

@@ -192,7 +192,7 @@ RULES: dict[str, type[Rule]] = {cls.name: cls for cls in
 def make_rule(name: str, value: float | None = None, **options: Any) -> Rule:
     """A rule by name (``quota``, ``threshold``, ``factor``, ``frechet``, ``tight``,
     ``entropy``), with its one parameter ``value`` (default if None)."""
-    if name not in RULES:
+    if not isinstance(name, str) or name not in RULES:
         raise ValueError(f"unknown rule {name!r}; known rules: {', '.join(RULES)}")
     cls = RULES[name]
     if value is not None:
@@ -265,11 +265,21 @@ def commit(rule: Rule, profile: Profile) -> Commit:
     >>> int(commit(Factor(0.7), p).n[0]), int(commit(Frechet(0.3), p).n[0])
     (2, 4)
     """
+    if not isinstance(rule, Rule):
+        raise TypeError(f"rule must be a theory rule (theory.make_rule), got {rule!r}")
+    if not isinstance(profile, Profile):
+        raise TypeError("profile must be a theory.Profile (profile_from_logits, ...), got "
+                        f"{type(profile).__name__}")
     if cpu_torch(profile.c):
         result = commit(rule, Profile(*(to_numpy(getattr(profile, f)) for f in FIELDS)))
         return Commit(*(from_numpy_like(x, profile.c) for x in
                         (result.n, result.mask, result.order)))
     xp = namespace(profile.c)
+    if profile.c.shape[-1] == 0:  # no position at all: every row commits 0
+        rows = profile.c.shape[0]
+        zeros = xp.zeros((rows,), dtype=xp.int64, device=getattr(profile.c, "device", None))
+        return Commit(n=zeros, mask=xp.astype(profile.valid, xp.bool),
+                      order=xp.astype(profile.tokens, xp.int64))
     if rule.by_entropy and bool(xp.any(xp.isnan(xp.where(profile.valid, profile.H, 0.0)))):
         raise ValueError("the entropy-bound rule needs entropies H; this profile has none")
     key = _sort_key(xp, profile, rule.by_entropy)
@@ -290,6 +300,8 @@ def llada_quota(m0: int, steps: int, t: int) -> int:
     >>> [llada_quota(10, 4, t) for t in range(4)]
     [3, 3, 2, 2]
     """
-    if steps < 1 or not 0 <= t < steps:
-        raise ValueError(f"need steps >= 1 and 0 <= t < steps, got steps={steps}, t={t}")
+    m0, steps = domains.Integer("m0", 0).check(m0), domains.Integer("steps", 1).check(steps)
+    t = domains.Integer("t", 0).check(t)
+    if not t < steps:
+        raise ValueError(f"need 0 <= t < steps, got steps={steps}, t={t}")
     return m0 // steps + (1 if t < m0 % steps else 0)

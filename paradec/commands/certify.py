@@ -120,9 +120,11 @@ def _load_npz(path: str) -> dict[str, Any]:
         raise ValueError(f"cannot read {path} as an npz archive: {err}") from None
     if "c" not in arrays:
         raise ValueError(f"{path} has no array 'c' (found: {sorted(arrays)})")
-    for key in arrays:
+    for key, value in arrays.items():
         if key not in {"c", "s", "H", "valid"}:
             raise ValueError(f"{path}: unexpected array {key!r}; expected c, s, H, valid")
+        if not isinstance(value, np.ndarray):  # a zip member that is not an .npy file
+            raise ValueError(f"cannot read {path}: member {key!r} is not an npy array")
     c = arrays["c"]
     if c.ndim != 2 or 0 in c.shape:
         raise ValueError(f"{path}: c must be a non-empty rows x m array, got shape {c.shape}")

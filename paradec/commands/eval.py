@@ -51,8 +51,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.values is not None and (len(args.rule) != 1 or args.rule[0] in ("static", "all")):
         raise ValueError("--values needs exactly one rule name (not static or all)")
-    if args.limit is not None and args.limit < 1:
-        raise ValueError(f"--limit must be positive, got {args.limit}")
+    for flag, value in (("--limit", args.limit), ("--threads", args.threads),
+                        ("--batch-size", args.batch_size),
+                        ("--block-length", args.block_length)):
+        if value is not None and value < 1:
+            raise ValueError(f"{flag} must be positive, got {value}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda but no CUDA device is available")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     name = args.model or DEFAULT_MODEL

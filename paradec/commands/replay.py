@@ -79,7 +79,7 @@ def _rules(specs: list[tuple[str, list[float]]] | None) -> list[Any]:
             continue
         for v in values or SWEEP[name]:
             if name == "quota":
-                if v != int(v):
+                if not math.isfinite(v) or v != int(v):
                     raise ValueError(f"--value for quota must be an integer, got {v}")
                 v = int(v)
             rules.append(make_rule(name, v))

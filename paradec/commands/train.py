@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from realmodel.shipped.train import TrainConfig, train, train_recipe
 
     echo = None if args.quiet else print
+    _check(args)
     custom = any(v is not None for v in (args.steps, args.batch_size, args.lr, args.init,
                                          args.seed))
     if not custom:
@@ -52,14 +53,30 @@ def run(args: argparse.Namespace) -> int:
                                  ("batch_size", args.batch_size), ("lr", args.lr))
                if v is not None}
     cfg = replace(cfg, **changes)
+    train(cfg, args.out, device=args.device, init=args.init, echo=echo)
+    _summary(args.out)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Bad flags are refused before any work (and before the output folder is made)."""
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out} exists and is not a folder")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    for flag, value in (("--steps", args.steps), ("--threads", args.threads),
+                        ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            raise ValueError(f"{flag} must be positive, got {value}")
+    if args.lr is not None and not 0 < args.lr < float("inf"):
+        raise ValueError(f"--lr must be finite and > 0, got {args.lr}")
+    if args.init is not None and not Path(args.init).is_dir():
+        raise FileNotFoundError(f"--init {args.init} is not a folder")
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
             raise ValueError("--device cuda but no CUDA device is available")
-    train(cfg, args.out, device=args.device, init=args.init, echo=echo)
-    _summary(args.out)
-    return 0
 
 
 def _summary(out: str) -> None:
