@@ -66,7 +66,8 @@ def remove_stale_temporaries(folder: Path, name: str = "") -> list[Path]:
     removed = []
     if folder.is_dir():
         for tmp in folder.glob(f"{_TMP_PREFIX}*"):
-            if tmp.is_file() and tmp.name.endswith(name):
+            target = tmp.name[len(_TMP_PREFIX):].partition("-")[2]
+            if tmp.is_file() and (not name or target == name):
                 tmp.unlink()
                 removed.append(tmp)
     return removed

@@ -63,13 +63,14 @@ def merge_traces(out: str | Path, parts: Sequence[str | Path], *,
     """
     from realmodel.trace import SCHEMA, SCHEMA_VERSION, TraceError, read_trace
     from realmodel.trace_check import check_table
-    from realmodel.trace_io import fsync_dir, write_atomic
+    from realmodel.trace_io import fsync_dir, remove_stale_temporaries, write_atomic
 
     out = Path(out)
     if out.suffix != ".parquet":
         raise ValueError(f"merged trace path {out} must end in .parquet")
     if not parts:
         raise ValueError("no trace parts to merge")
+    remove_stale_temporaries(out.parent, out.name)     # a merge that was killed
     traces = [read_trace(Path(p)) for p in parts]
     for t in traces:
         if not t.complete:
