@@ -1,0 +1,70 @@
+"""Crash safety: a real ``paradec decode`` killed with SIGKILL at random moments, resumed.
+
+The kill loop is benchmarks/kill_resume.py's (the script logs a longer run); here it gets
+about 60 s. Also: resume refuses another run's partial folder, and resuming a finished
+run is a no-op.
+"""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from realmodel.trace import read_trace
+
+torch.set_num_threads(1)   # as tests/realmodel/conftest.py: 2 shared cores under xdist
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "kill_resume.py"
+
+
+def _harness():
+    spec = importlib.util.spec_from_file_location("kill_resume", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+KR = _harness()
+SMALL = ["--model", "tiny-arith", "--rule", "quota", "--k", "2", "--batch-size", "3",
+         "--limit", "6", "--progress", "off"]
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_loses_no_finished_row(tmp_path):
+    totals = KR.kill_and_resume(tmp_path, kills=40, rng=np.random.default_rng(8),
+                                budget_s=55.0)
+    assert totals["kills"] >= 3, totals
+    assert totals["rows_checked"] > 0 and totals["rows_lost"] == 0, totals
+    assert totals["rows_extra"] == 0 and totals["rows_differ"] == 0, totals
+    assert totals["equal"], totals
+
+
+def _decode(out, *extra):
+    from paradec.cli import main
+
+    return main(["decode", *SMALL, "--trace", str(out), *extra])
+
+
+def test_resume_refuses_a_run_with_other_arguments_and_is_idempotent(tmp_path, capsys):
+    out = tmp_path / "t.parquet"
+    assert _decode(out) == 0
+    before = read_trace(out).table
+    assert _decode(out, "--seed", "5", "--resume") == 2
+    assert "different run" in capsys.readouterr().err
+    assert _decode(out, "--resume") == 0            # finished: nothing to do
+    assert read_trace(out).table.equals(before)
+    # a partial run from other arguments is refused, naming the field
+    parts = out.with_name(out.name + ".partial")
+    parts.mkdir()
+    meta = {**read_trace(out).provenance, "batch_size": 7}
+    (parts / "run.json").write_text(json.dumps(meta))
+    out.unlink()
+    assert _decode(out, "--resume") == 2
+    assert "batch_size: 7 != 3" in capsys.readouterr().err
+    assert _decode(out) == 2
+    assert "--resume" in capsys.readouterr().err
