@@ -143,6 +143,14 @@ def _check_sequences(table: pa.Table, meta: dict[str, Any], fail: Any) -> None:
     generated = table.column("generated")
     lengths = pc.list_value_length(generated).to_numpy(zero_copy_only=False)
     is_null = generated.is_null().to_numpy(zero_copy_only=False)
+    batch = table.column("batch").to_numpy()
+    uniq, first = np.unique(seq, return_index=True)
+    home = batch[first][np.searchsorted(uniq, seq)]      # batch of each sequence's 1st row
+    other = batch != home
+    if other.any():
+        i = int(np.flatnonzero(other)[0])
+        fail(f"sequence {seq[i]} appears in batches {home[i]} and {batch[i]} (duplicate "
+             "sequence)", i, "batch")
     for s in np.unique(seq):
         rows = np.flatnonzero(seq == s)
         if not np.array_equal(step[rows], np.arange(len(rows))):
@@ -151,13 +159,6 @@ def _check_sequences(table: pa.Table, meta: dict[str, Any], fail: Any) -> None:
         ends = rows[final[rows]]
         if len(ends) and (len(ends) > 1 or ends[0] != rows[-1]):
             fail(f"sequence {s}: the final row must be its last row", int(ends[0]), "final")
-    batch = table.column("batch").to_numpy()
-    first_batch = {int(s): int(batch[np.flatnonzero(seq == s)[0]]) for s in np.unique(seq)}
-    other = batch != np.array([first_batch[int(s)] for s in seq])
-    if other.any():
-        i = int(np.flatnonzero(other)[0])
-        fail(f"sequence {seq[i]} appears in batches {first_batch[int(seq[i])]} and "
-             f"{batch[i]} (duplicate sequence)", i, "batch")
     unfinished = sorted(set(np.unique(seq).tolist()) - set(seq[final].tolist()))
     if unfinished:
         fail(f"sequences {unfinished[:10]} have no final row (a batch was cut short)")
