@@ -68,3 +68,31 @@ def test_resume_refuses_a_run_with_other_arguments_and_is_idempotent(tmp_path, c
     assert "batch_size: 7 != 3" in capsys.readouterr().err
     assert _decode(out) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+@pytest.fixture
+def torch_flags(monkeypatch):
+    """Restore torch's global determinism settings after a --deterministic run."""
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.get_float32_matmul_precision(),
+             torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+             torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    yield
+    torch.use_deterministic_algorithms(saved[0])
+    torch.set_float32_matmul_precision(saved[1])
+    (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark) = saved[2:]
+
+
+def test_deterministic_flag_sets_torch_and_gives_the_same_bits(tmp_path, torch_flags):
+    import os
+
+    assert _decode(tmp_path / "a.parquet", "--deterministic", "--temperature", "0.9") == 0
+    assert torch.are_deterministic_algorithms_enabled()
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    assert not torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.deterministic
+    a = read_trace(tmp_path / "a.parquet")
+    assert a.provenance["deterministic"] is True
+    assert _decode(tmp_path / "b.parquet", "--temperature", "0.9") == 0
+    b = read_trace(tmp_path / "b.parquet")
+    assert b.provenance["deterministic"] is False and a.table.equals(b.table)
