@@ -40,26 +40,23 @@ flight, and ``TraceWriter(..., resume=True)`` continues where it stopped (docs/r
 from __future__ import annotations
 
 import json
-import platform
 import shutil
-import sys
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
-from importlib import metadata as importlib_metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from realmodel.denoiser import Denoiser
-from realmodel.engine import DecodeConfig, DecodeState, StepRecord
+from realmodel.engine import DecodeState, StepRecord
 from realmodel.prompts import SequenceResult
 from realmodel.trace_check import check_table
 from realmodel.trace_io import (
     METADATA_KEY,
+    SCHEMA_VERSION,
     fsync_dir,
+    provenance,
     read_file,
     remove_stale_temporaries,
     run_mismatch,
@@ -73,7 +70,6 @@ from theory.rules import sort_order
 __all__ = ["SCHEMA_VERSION", "SCHEMA", "METADATA_KEY", "TraceError", "TraceWriter",
            "TraceStep", "Trace", "read_trace", "provenance"]
 
-SCHEMA_VERSION = 1
 _MANIFEST = "run.json"
 
 _I32, _I64, _F64 = pa.int32(), pa.int64(), pa.float64()
@@ -90,34 +86,6 @@ SCHEMA = pa.schema([
 
 class TraceError(ValueError):
     """A trace file that is unreadable or breaks the schema; the message names both."""
-
-
-def provenance(denoiser: Denoiser, config: DecodeConfig, *, batch_size: int,
-               **extra: Any) -> dict[str, Any]:
-    """The provenance record of a run (JSON-ready); ``extra`` adds fields (e.g. prompts)."""
-    libs: dict[str, str | None] = {}
-    for name in ("paradec", "torch", "transformers", "pyarrow", "numpy", "safetensors"):
-        try:
-            libs[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            libs[name] = None
-    return {"schema_version": SCHEMA_VERSION, "paradec_version": libs["paradec"],
-            "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "model": denoiser.identity(), "vocab_size": denoiser.vocab_size,
-            "specials": asdict(denoiser.specials), "dtype": str(denoiser.dtype),
-            "device": _device_name(denoiser.device), "batch_size": batch_size,
-            "decode": config.describe(), "seed": config.seed,
-            "libraries": libs, "python": sys.version.split()[0],
-            "platform": platform.platform(), **extra}
-
-
-def _device_name(device: Any) -> str:
-    import torch
-
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"{device} ({platform.processor() or platform.machine()}, "\
-        f"{torch.get_num_threads()} threads)"
 
 
 class TraceWriter:

@@ -20,20 +20,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
+import sys
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["METADATA_KEY", "DIGEST_KEY", "RUN_FIELDS", "write_atomic", "read_file",
+if TYPE_CHECKING:
+    from realmodel.config import DecodeConfig
+    from realmodel.denoiser import Denoiser
+
+__all__ = ["SCHEMA_VERSION", "provenance", "METADATA_KEY", "DIGEST_KEY", "RUN_FIELDS",
+           "write_atomic", "read_file",
            "content_digest", "run_mismatch", "fsync_dir", "remove_stale_temporaries",
            "write_json_atomic",
            "prompts_digest"]
 
+SCHEMA_VERSION = 1
 METADATA_KEY = b"paradec.trace"
 DIGEST_KEY = b"paradec.trace.digest"
 RUN_FIELDS = ("schema_version", "model", "vocab_size", "specials", "dtype", "batch_size",
@@ -216,3 +227,31 @@ def write_json_atomic(path: Path, record: dict[str, Any]) -> Path:
             tmp.unlink()
     fsync_dir(path.parent)
     return path
+
+
+def provenance(denoiser: Denoiser, config: DecodeConfig, *, batch_size: int,
+               **extra: Any) -> dict[str, Any]:
+    """The provenance record of a run (JSON-ready); ``extra`` adds fields (e.g. prompts)."""
+    libs: dict[str, str | None] = {}
+    for name in ("paradec", "torch", "transformers", "pyarrow", "numpy", "safetensors"):
+        try:
+            libs[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            libs[name] = None
+    return {"schema_version": SCHEMA_VERSION, "paradec_version": libs["paradec"],
+            "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "model": denoiser.identity(), "vocab_size": denoiser.vocab_size,
+            "specials": asdict(denoiser.specials), "dtype": str(denoiser.dtype),
+            "device": _device_name(denoiser.device), "batch_size": batch_size,
+            "decode": config.describe(), "seed": config.seed,
+            "libraries": libs, "python": sys.version.split()[0],
+            "platform": platform.platform(), **extra}
+
+
+def _device_name(device: Any) -> str:
+    import torch
+
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"{device} ({platform.processor() or platform.machine()}, "\
+        f"{torch.get_num_threads()} threads)"
