@@ -1,8 +1,9 @@
 """Kill-and-resume: SIGKILL a real ``paradec decode`` run N times, resume, count lost rows.
 
 An uninterrupted run writes the reference trace. Then, in episodes on a fresh output, the
-same command with ``--resume`` is started and killed with SIGKILL after a random delay in
-[0, reference wall time), again and again until one run finishes by itself; its trace
+same command with ``--resume`` is started and killed with SIGKILL after a random delay
+(:func:`kill_delay`: mostly while batches are decoded and written, sometimes anywhere from
+start-up to the final merge), again and again until one run finishes by itself; its trace
 is compared with the reference row for row. After every kill the finished batches on
 disk are counted (they must never decrease: a kill loses at most the batch in flight).
 Episodes repeat until N kills are spent.
@@ -71,11 +72,10 @@ def kill_and_resume(folder: Path, kills: int, rng: np.random.Generator,
     random delay until one finishes by itself, and compares the result with the
     reference row for row. Returns the counts (summed over episodes)."""
     ref_path = folder / "reference.parquet"
-    tic = time.perf_counter()
-    finish(start(ref_path, [], decode))
-    wall = time.perf_counter() - tic
+    ready, wall = reference_run(ref_path, decode)
     totals: dict[str, Any] = {"kills": 0, "kills_with_progress": 0, "episodes": 0,
                               "batches_after_each_kill": [], "reference_seconds": round(wall, 2),
+                              "startup_seconds": round(ready, 2),
                               "rows_checked": 0, "rows_lost": 0, "rows_extra": 0,
                               "rows_differ": 0, "equal": True}
     started = time.perf_counter()
@@ -86,7 +86,7 @@ def kill_and_resume(folder: Path, kills: int, rng: np.random.Generator,
         while True:
             before = batches_on_disk(out)
             proc = start(out, ["--resume"], decode)
-            time.sleep(float(rng.uniform(0.0, wall)))
+            time.sleep(kill_delay(rng, ready, wall))
             if proc.poll() is not None or totals["kills"] >= kills or (
                     budget_s is not None and time.perf_counter() - started >= budget_s):
                 finish(proc)        # let it run to the end: the episode is over
@@ -102,6 +102,30 @@ def kill_and_resume(folder: Path, kills: int, rng: np.random.Generator,
         for key, value in compare(ref_path, out).items():
             totals[key] = totals[key] and value if key == "equal" else totals[key] + value
     return totals
+
+
+def reference_run(path: Path, decode: list[str]) -> tuple[float, float]:
+    """Run to the end; return (seconds until decoding began, i.e. the run record
+    appeared in the .partial folder, total seconds)."""
+    manifest = path.with_name(path.name + ".partial") / "run.json"
+    tic = time.perf_counter()
+    proc = start(path, [], decode)
+    ready = None
+    while proc.poll() is None:
+        if ready is None and manifest.exists():
+            ready = time.perf_counter() - tic
+        time.sleep(0.01)
+    finish(proc)
+    wall = time.perf_counter() - tic
+    return (wall if ready is None else ready), wall
+
+
+def kill_delay(rng: np.random.Generator, ready: float, wall: float) -> float:
+    """Seconds before the kill: 3 in 4 inside the decoding window [ready, wall) (where
+    batches are written), the rest anywhere in [0, wall) (start-up, merge, clean-up)."""
+    if rng.random() < 0.75:
+        return float(rng.uniform(ready, wall))
+    return float(rng.uniform(0.0, wall))
 
 
 def compare(ref_path: Path, out: Path) -> dict[str, Any]:

@@ -96,3 +96,43 @@ def test_deterministic_flag_sets_torch_and_gives_the_same_bits(tmp_path, torch_f
     assert _decode(tmp_path / "b.parquet", "--temperature", "0.9") == 0
     b = read_trace(tmp_path / "b.parquet")
     assert b.provenance["deterministic"] is False and a.table.equals(b.table)
+
+
+@pytest.mark.parametrize("freedave", [False, True])
+def test_an_interrupted_run_resumes_to_the_uninterrupted_trace(tmp_path, monkeypatch,
+                                                               capsys, freedave):
+    """An exception in the second batch (Ctrl-C) keeps batch 0; --resume finishes."""
+    import realmodel.engine
+    import realmodel.freedave
+
+    extra = ["--k", "1", "--freedave", "2"] if freedave else []
+    base = [a for a in SMALL if a not in ("--k", "2")] if freedave else SMALL
+    from paradec.cli import main
+
+    def decode(out, *more):
+        return main(["decode", *base, *extra, "--trace", str(out), *more])
+
+    assert decode(tmp_path / "ref.parquet") == 0
+    module, name = (realmodel.freedave, "freedave_run") if freedave else \
+        (realmodel.engine.Engine, "run")
+    original = getattr(module, name)
+    calls = []
+
+    def dies_in_batch_1(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, dies_in_batch_1)
+    out = tmp_path / "t.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        decode(out)
+    monkeypatch.setattr(module, name, original)
+    partial = read_trace(out)
+    assert not partial.complete and len(partial.sequences()) == 3
+    capsys.readouterr()
+    assert decode(out, "--resume", "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["resumed"] and summary["totals"]["tokens_this_process"] == 3 * 32
+    assert read_trace(out).table.equals(read_trace(tmp_path / "ref.parquet").table)
