@@ -2,8 +2,8 @@
 
 An uninterrupted run writes the reference trace. Then, in episodes on a fresh output, the
 same command with ``--resume`` is started and killed with SIGKILL after a random delay
-(:func:`kill_delay`: mostly while batches are decoded and written, sometimes anywhere from
-start-up to the final merge), again and again until one run finishes by itself; its trace
+(:func:`start_and_kill`: mostly while batches are decoded and written, sometimes anywhere
+from start-up to the final merge), again and again until one run finishes by itself; its trace
 is compared with the reference row for row. After every kill the finished batches on
 disk are counted (they must never decrease: a kill loses at most the batch in flight).
 Episodes repeat until N kills are spent.
@@ -39,11 +39,37 @@ def _env() -> dict[str, str]:
     return env
 
 
-def start(out: Path, extra: list[str], decode: list[str] = DECODE) -> subprocess.Popen[bytes]:
+def start(out: Path, extra: list[str], decode: list[str] = DECODE,
+          stderr: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
     """``python -m paradec decode <decode> --trace out <extra>`` as a child process."""
     return subprocess.Popen([sys.executable, "-m", "paradec", "decode", *decode, "--trace",
                              str(out), *extra], cwd=ROOT, env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=stderr)
+
+
+def start_and_kill(out: Path, decode: list[str], rng: np.random.Generator, ready: float,
+                   wall: float) -> subprocess.Popen[bytes] | None:
+    """Start ``--resume`` and SIGKILL it: 3 times in 4 at a uniform moment of its decoding
+    window (timed from its progress bar's first output, when decoding begins), else at a
+    uniform moment of [0, wall) from its start. None if it finished first (then it is
+    returned unkilled, to be finished by the caller)."""
+    log = out.with_name(out.name + ".stderr")
+    with open(log, "wb") as err:
+        proc = start(out, ["--resume", "--progress", "on"], decode, stderr=err)
+        tic = time.perf_counter()
+        if rng.random() < 0.75:
+            while proc.poll() is None and log.stat().st_size == 0 and \
+                    time.perf_counter() - tic < 10 * wall:
+                time.sleep(0.01)
+            delay = float(rng.uniform(0.0, max(wall - ready, 0.01)))
+        else:
+            delay = float(rng.uniform(0.0, wall))
+        time.sleep(delay)
+        if proc.poll() is not None:
+            return proc
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    return None
 
 
 def finish(proc: subprocess.Popen[bytes]) -> None:
@@ -85,14 +111,16 @@ def kill_and_resume(folder: Path, kills: int, rng: np.random.Generator,
         totals["episodes"] += 1
         while True:
             before = batches_on_disk(out)
-            proc = start(out, ["--resume"], decode)
-            time.sleep(kill_delay(rng, ready, wall))
-            if proc.poll() is not None or totals["kills"] >= kills or (
-                    budget_s is not None and time.perf_counter() - started >= budget_s):
-                finish(proc)        # let it run to the end: the episode is over
+            if totals["kills"] >= kills or (budget_s is not None and
+                                             time.perf_counter() - started >= budget_s):
+                finish(start(out, ["--resume"], decode))   # the episode is over
                 break
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate()
+            proc = start_and_kill(out, decode, rng, ready, wall)
+            if proc is not None:
+                if proc.returncode != 0:
+                    raise RuntimeError(f"paradec decode failed ({proc.returncode}): "
+                                       f"{out.with_name(out.name + '.stderr').read_text()}")
+                break                                      # it finished before the kill
             now = batches_on_disk(out)
             if now < before:
                 raise AssertionError(f"a kill lost finished batches: {before} -> {now}")
@@ -118,14 +146,6 @@ def reference_run(path: Path, decode: list[str]) -> tuple[float, float]:
     finish(proc)
     wall = time.perf_counter() - tic
     return (wall if ready is None else ready), wall
-
-
-def kill_delay(rng: np.random.Generator, ready: float, wall: float) -> float:
-    """Seconds before the kill: 3 in 4 inside the decoding window [ready, wall) (where
-    batches are written), the rest anywhere in [0, wall) (start-up, merge, clean-up)."""
-    if rng.random() < 0.75:
-        return float(rng.uniform(ready, wall))
-    return float(rng.uniform(0.0, wall))
 
 
 def compare(ref_path: Path, out: Path) -> dict[str, Any]:
