@@ -48,7 +48,7 @@ SCHEMA_VERSION = 1
 METADATA_KEY = b"paradec.trace"
 DIGEST_KEY = b"paradec.trace.digest"
 RUN_FIELDS = ("schema_version", "model", "vocab_size", "specials", "dtype", "batch_size",
-              "decode", "seed", "prompts", "prompts_sha256", "n_prompts", "freedave",
+              "decode", "seed", "prompts_sha256", "n_prompts", "freedave",
               "deterministic", "world_size", "rank")
 _TMP_PREFIX = ".tmp-"
 
