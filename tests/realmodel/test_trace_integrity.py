@@ -260,3 +260,13 @@ def test_determinism_same_seed_same_bits_on_cpu(tmp_path, reference):
         rule=make_rule("frechet", 0.3), gen_length=8, block_length=4, temperature=1.0,
         seed=10, cache="dual"))
     assert not read_trace(tmp_path / "c.parquet").table.equals(a.table)
+
+
+def test_kill_while_writing_the_run_record_then_resume(tmp_path, reference):
+    path = tmp_path / "t.parquet"
+    parts = path.with_name(path.name + ".partial")
+    parts.mkdir()
+    (parts / ".tmp-999-run.json").write_text('{"schema_version": 1, "mod')
+    _decode(path)
+    assert read_trace(path).table.equals(read_trace(reference).table)
+    assert not parts.exists()
