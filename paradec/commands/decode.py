@@ -186,17 +186,17 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
         if world.rank != 0:
             return 0
         if writer is not None:
-            merge_traces(args.trace, [rank_trace_path(args.trace, replace_rank(world, r))
+            merge_traces(args.trace, [rank_trace_path(args.trace, _with_rank(world, r))
                                       for r in range(world.size)], remove_parts=True)
     now = DecodeResult.merge(parts)
     whole = len(todo) == n_batches
     result = now if whole else _result_from_trace(args.trace, prompts, now)
     freedave = None if fd is None else _freedave_summary(fd, fd_runs, whole)
-    return _report(args, denoiser, rule, config, prompts, result, freedave,
+    return _report(args, denoiser, rule, config, prompts, result, freedave, now=now,
                    resumed=not whole)
 
 
-def replace_rank(world: Any, rank: int) -> Any:
+def _with_rank(world: Any, rank: int) -> Any:
     from dataclasses import replace
 
     return replace(world, rank=rank)
@@ -247,7 +247,9 @@ def _result_from_trace(path: str, prompts: Any, now: Any) -> Any:
 
 
 def _report(args: argparse.Namespace, denoiser: Any, rule: Any, config: Any, prompts: Any,
-            result: Any, freedave: dict[str, Any] | None, resumed: bool) -> int:
+            result: Any, freedave: dict[str, Any] | None, now: Any, resumed: bool) -> int:
+    """Print the summary of ``result`` (the whole run); rates and times are those of
+    ``now``, the batches this process decoded (all of them unless ``resumed``)."""
     from realmodel.models import score
 
     L = config.gen_length
@@ -255,9 +257,9 @@ def _report(args: argparse.Namespace, denoiser: Any, rule: Any, config: Any, pro
     totals = {"sequences": len(result.sequences), "calls": result.calls,
               "sequence_calls": result.sequence_steps, "tokens": result.generated_tokens,
               "tokens_per_call": result.tokens_per_call,
-              "tokens_per_second": result.tokens_per_second,
-              "wall_seconds": result.wall_seconds, "forward_seconds": result.forward_seconds,
-              **scores}
+              "tokens_per_second": now.tokens_per_second,
+              "wall_seconds": now.wall_seconds, "forward_seconds": now.forward_seconds,
+              "tokens_this_process": now.generated_tokens, **scores}
     if freedave is not None:
         totals["states"] = freedave["states"]
     if args.json:
@@ -275,8 +277,9 @@ def _report(args: argparse.Namespace, denoiser: Any, rule: Any, config: Any, pro
     print(f"{len(result.sequences)} sequences, batch size {args.batch_size}: "
           f"{result.calls} forward calls ({result.sequence_steps} per-sequence), "
           f"{result.tokens_per_call:.2f} tokens per call, "
-          f"{result.tokens_per_second:.1f} tokens per second"
-          + (" (times: this process's batches only)" if resumed else ""))
+          f"{now.tokens_per_second:.1f} tokens per second"
+          + (f" (over the {now.generated_tokens} tokens this process decoded)" if resumed
+             else ""))
     for key in ("accuracy", "recovery"):
         if key in scores:
             print(f"{key}: {scores[key]:.3f}")
