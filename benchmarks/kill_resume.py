@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-DECODE = ["--model", "tiny-arith", "--rule", "threshold", "--tau", "0.9", "--temperature",
-          "0.7", "--seed", "3", "--batch-size", "2", "--limit", "24", "--progress", "off"]
+DECODE = ["--model", "tiny-arith", "--rule", "quota", "--k", "1", "--temperature",
+          "0.7", "--seed", "3", "--batch-size", "2", "--limit", "16", "--progress", "off"]
 
 
 def _env() -> dict[str, str]:
