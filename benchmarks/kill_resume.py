@@ -91,12 +91,13 @@ def batches_on_disk(out: Path) -> int:
 
 
 def kill_and_resume(folder: Path, kills: int, rng: np.random.Generator,
-                    budget_s: float | None = None, decode: list[str] = DECODE
-                    ) -> dict[str, Any]:
+                    budget_s: float | None = None, decode: list[str] = DECODE,
+                    min_kills: int = 0) -> dict[str, Any]:
     """Reference run, then episodes until ``kills`` SIGKILLs are spent (or ``budget_s``
-    seconds): each episode starts ``--resume`` runs on a fresh output, kills each after a
-    random delay until one finishes by itself, and compares the result with the
-    reference row for row. Returns the counts (summed over episodes)."""
+    seconds, but at least ``min_kills`` kills): each episode starts ``--resume`` runs on
+    a fresh output, kills each after a random delay until one finishes by itself, and
+    compares the result with the reference row for row. Returns the counts (summed over
+    episodes)."""
     ref_path = folder / "reference.parquet"
     ready, wall = reference_run(ref_path, decode)
     totals: dict[str, Any] = {"kills": 0, "kills_with_progress": 0, "episodes": 0,
@@ -105,14 +106,17 @@ def kill_and_resume(folder: Path, kills: int, rng: np.random.Generator,
                               "rows_checked": 0, "rows_lost": 0, "rows_extra": 0,
                               "rows_differ": 0, "equal": True}
     started = time.perf_counter()
-    while totals["kills"] < kills and (budget_s is None or
-                                       time.perf_counter() - started < budget_s):
+    def more() -> bool:
+        return totals["kills"] < kills and (
+            budget_s is None or time.perf_counter() - started < budget_s
+            or totals["kills"] < min_kills)
+
+    while more():
         out = folder / f"killed-{totals['episodes']}.parquet"
         totals["episodes"] += 1
         while True:
             before = batches_on_disk(out)
-            if totals["kills"] >= kills or (budget_s is not None and
-                                             time.perf_counter() - started >= budget_s):
+            if not more():
                 finish(start(out, ["--resume"], decode))   # the episode is over
                 break
             proc = start_and_kill(out, decode, rng, ready, wall)

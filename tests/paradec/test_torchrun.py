@@ -19,7 +19,7 @@ torch.set_num_threads(1)   # as tests/realmodel/conftest.py: 2 shared cores unde
 
 ROOT = Path(__file__).resolve().parents[2]
 TORCHRUN = Path(sys.executable).with_name("torchrun")
-DECODE = ["--model", "tiny-arith", "--rule", "threshold", "--tau", "0.8", "--temperature",
+DECODE = ["--model", "tiny-arith", "--rule", "quota", "--k", "1", "--temperature",
           "0.5", "--seed", "4", "--batch-size", "1", "--limit", "8", "--progress", "off"]
 
 pytestmark = pytest.mark.skipif(not TORCHRUN.exists() or not torch.distributed.is_available(),
