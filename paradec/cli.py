@@ -10,7 +10,7 @@ import sys
 
 from paradec import __version__
 
-COMMANDS = ["certify", "simulate", "decode", "replay", "train", "eval", "report"]
+COMMANDS = ["certify", "simulate", "decode", "replay", "train", "eval", "report", "merge"]
 
 
 class UsageError(Exception):

@@ -49,14 +49,19 @@ def static_trace(trace: Trace, sequence: int) -> StaticTrace:
     return trace.static_trace(sequence)
 
 
-def predict_calls(trace: Trace, K: int, draft: str = "nested") -> dict[str, Any]:
+def predict_calls(trace: Trace, K: int, draft: str = "nested", *,
+                  allow_incomplete: bool = False) -> dict[str, Any]:
     """FreeDave's exact per-sequence call counts from a static trace.
 
     Returns ``{"per_sequence": [calls...], "total": sum, "static_calls": sum of static
     steps, "states": [states...], "acceptance_histogram": {length: rounds}}`` over the
     trace's sequences in order. ``total`` is the call count of decoding at batch size 1.
-    The cache mode of the trace decides ``refresh`` (prefix / dual: True).
+    The cache mode of the trace decides ``refresh`` (prefix / dual: True). An incomplete
+    trace (an interrupted run) raises TraceError unless ``allow_incomplete``.
     """
+    if not allow_incomplete:
+        trace.require_complete("FreeDave call predictions (allow_incomplete=True to "
+                               "predict the finished sequences only)")
     if draft not in _KINDS:
         raise ValueError(f"unknown draft {draft!r}; choose from {', '.join(_KINDS)}")
     cache = _check_static(trace)

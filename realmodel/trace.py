@@ -30,39 +30,47 @@ file's key-value metadata under ``paradec.trace``. From a row, ``theory.commit``
 rule on :meth:`TraceStep.profile` replays that rule's decision at that state exactly.
 
 :class:`TraceWriter` writes every finished batch at once as its own small Parquet file
-in ``<out>.partial/`` and merges them into ``<out>`` (one row group per batch) on close,
-so a crash never loses a finished batch; :func:`read_trace` reads either.
+``<out>.partial/part-BBBBBB.parquet`` (B = batch index) and on close merges them into
+``<out>`` (one row group per batch); every file write is atomic and checksummed
+(:mod:`realmodel.trace_io`), so a process killed at any moment loses at most the batch in
+flight, and ``TraceWriter(..., resume=True)`` continues where it stopped (docs/reliability.md).
+:func:`read_trace` reads either the file or the folder.
 """
 
 from __future__ import annotations
 
 import json
-import platform
 import shutil
-import sys
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
-from importlib import metadata as importlib_metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from realmodel.denoiser import Denoiser
-from realmodel.engine import DecodeConfig, DecodeState, StepRecord
+from realmodel.engine import DecodeState, StepRecord
 from realmodel.prompts import SequenceResult
 from realmodel.trace_check import check_table
+from realmodel.trace_io import (
+    METADATA_KEY,
+    SCHEMA_VERSION,
+    fsync_dir,
+    provenance,
+    read_file,
+    remove_stale_temporaries,
+    run_mismatch,
+    write_atomic,
+    write_json_atomic,
+)
+from realmodel.trace_merge import join
 from theory import Profile
 from theory.rules import sort_order
 
 __all__ = ["SCHEMA_VERSION", "SCHEMA", "METADATA_KEY", "TraceError", "TraceWriter",
            "TraceStep", "Trace", "read_trace", "provenance"]
 
-SCHEMA_VERSION = 1
-METADATA_KEY = b"paradec.trace"
+_MANIFEST = "run.json"
 
 _I32, _I64, _F64 = pa.int32(), pa.int64(), pa.float64()
 SCHEMA = pa.schema([
@@ -80,55 +88,94 @@ class TraceError(ValueError):
     """A trace file that is unreadable or breaks the schema; the message names both."""
 
 
-def provenance(denoiser: Denoiser, config: DecodeConfig, *, batch_size: int,
-               **extra: Any) -> dict[str, Any]:
-    """The provenance record of a run (JSON-ready); ``extra`` adds fields (e.g. prompts)."""
-    libs: dict[str, str | None] = {}
-    for name in ("paradec", "torch", "transformers", "pyarrow", "numpy", "safetensors"):
-        try:
-            libs[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            libs[name] = None
-    return {"schema_version": SCHEMA_VERSION, "paradec_version": libs["paradec"],
-            "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "model": denoiser.identity(), "vocab_size": denoiser.vocab_size,
-            "specials": asdict(denoiser.specials), "dtype": str(denoiser.dtype),
-            "device": _device_name(denoiser.device), "batch_size": batch_size,
-            "decode": config.describe(), "seed": config.seed,
-            "libraries": libs, "python": sys.version.split()[0],
-            "platform": platform.platform(), **extra}
-
-
-def _device_name(device: Any) -> str:
-    import torch
-
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"{device} ({platform.processor() or platform.machine()}, "\
-        f"{torch.get_num_threads()} threads)"
-
-
 class TraceWriter:
-    """Streams step records to ``path`` (context manager; see the module docstring)."""
+    """Streams step records to ``path`` (context manager; see the module docstring).
 
-    def __init__(self, path: str | Path, provenance: dict[str, Any]) -> None:
+    ``resume=True`` continues the run that a killed process left in ``<path>.partial/``
+    (or finds ``path`` already complete): the provenance must match on every run-defining
+    field (:data:`realmodel.trace_io.RUN_FIELDS`), else ValueError naming the field.
+    ``done`` holds the batch indices already on disk and ``finished`` says that ``path``
+    is complete; set ``batch`` to the index of the next batch before decoding it (it
+    advances by one after each batch, so sequential callers need not).
+    """
+
+    def __init__(self, path: str | Path, provenance: dict[str, Any], *,
+                 resume: bool = False) -> None:
         self.path = Path(path)
         if self.path.suffix != ".parquet":
             raise ValueError(f"trace path {self.path} must end in .parquet")
         self.parts = self.path.with_name(self.path.name + ".partial")
-        if self.parts.exists():
-            raise ValueError(f"{self.parts} exists: an interrupted run left it (read_trace "
-                             f"reads it); move or delete it before writing {self.path}")
-        self.parts.mkdir(parents=True)
-        self.provenance = dict(provenance)
-        self.batches = 0
+        self.provenance = {**provenance, "schema_version": SCHEMA_VERSION}
+        self.done: set[int] = set()
+        self.finished = False
+        self.batch = 0
         self._rows: list[dict[str, Any]] = []
         self._closed = False
-        self._meta = self._metadata(complete=False)
+        if resume:
+            self._resume()
+        elif self.parts.exists():
+            raise ValueError(f"{self.parts} exists: an interrupted run left it (read_trace "
+                             f"reads it); continue that run with --resume (same arguments), "
+                             f"or move or delete it before writing {self.path}")
+        if not self.finished:
+            self.parts.mkdir(parents=True, exist_ok=True)
+            manifest = self.parts / _MANIFEST
+            if not manifest.exists():
+                write_json_atomic(manifest, self.provenance)
 
-    def _metadata(self, complete: bool) -> dict[bytes, bytes]:
-        record = {**self.provenance, "schema_version": SCHEMA_VERSION, "complete": complete}
-        return {METADATA_KEY: json.dumps(record, sort_keys=True, default=str).encode()}
+    @property
+    def batches(self) -> int:
+        """Finished batches on disk."""
+        return len(self.done)
+
+    def _same_run(self, meta: dict[str, Any], where: Path) -> None:
+        diff = run_mismatch(meta, self.provenance)
+        if diff is not None:
+            raise ValueError(f"cannot resume: {where} is from a different run ({diff}; "
+                             f"stored != now); use the original arguments, or write to "
+                             f"another --trace")
+
+    def _resume(self) -> None:
+        remove_stale_temporaries(self.path.parent, self.path.name)
+        if self.parts.is_dir():
+            remove_stale_temporaries(self.parts)
+            manifest = self.parts / _MANIFEST
+            if manifest.exists():
+                try:
+                    meta = json.loads(manifest.read_bytes())
+                except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                    raise TraceError(f"{manifest}: corrupted run record ({err})") from None
+                self._same_run(meta, manifest)
+            for f in sorted(self.parts.glob("part-*.parquet")):
+                table, meta = read_file(f, TraceError)
+                self._same_run(meta, f)
+                check_table(table, meta, SCHEMA, SCHEMA_VERSION, str(f), TraceError)
+                if meta.get("batch") != int(f.stem.split("-")[1]):
+                    raise TraceError(f"{f}: holds batch {meta.get('batch')}, not the batch "
+                                     "its name says")
+                self.done.add(int(meta["batch"]))
+            if self.path.is_file():
+                # killed after the final rename, before the .partial folder was removed
+                try:
+                    trace = read_trace(self.path)
+                except TraceError:
+                    return          # a stale or torn older file: rewritten on close
+                if trace.complete and run_mismatch(trace.provenance, self.provenance) is None:
+                    self._finish_cleanup(trace)
+        elif self.path.is_file():
+            trace = read_trace(self.path)
+            self._same_run(trace.provenance, self.path)
+            if not trace.complete:
+                raise TraceError(f"{self.path}: an incomplete trace without its .partial "
+                                 "folder; it cannot be resumed (delete it and decode again)")
+            self._finish_cleanup(trace)
+
+    def _finish_cleanup(self, trace: Trace) -> None:
+        self.done = set(np.unique(trace.table.column("batch").to_numpy()).tolist())
+        self.finished = self._closed = True
+        if self.parts.exists():
+            shutil.rmtree(self.parts)
+            fsync_dir(self.path.parent)
 
     def record(self, state: DecodeState, step: StepRecord) -> None:
         valid = step.valid.cpu().numpy()
@@ -143,7 +190,7 @@ class TraceWriter:
             idx = np.flatnonzero(valid[b])
             picked = [int(j) for j in order[b] if mask[b, j]]
             self._rows.append({
-                "sequence": state.rows[b], "batch": self.batches, "row": int(b),
+                "sequence": state.rows[b], "batch": self.batch, "row": int(b),
                 "block": step.block, "step": int(row_steps[b]), "block_step": step.t,
                 "calls": step.calls, "refresh": step.refresh, "k": int(k[b]),
                 "positions": (idx + step.window_start).tolist(),
@@ -152,6 +199,8 @@ class TraceWriter:
                 "prompt_ids": None, "generated": None, "answer": None})
 
     def end_batch(self, state: DecodeState, sequences: Sequence[SequenceResult]) -> None:
+        if self.finished or self.batch in self.done:
+            raise RuntimeError(f"batch {self.batch} of {self.path} is already on disk")
         last: dict[int, int] = {}
         for i, row in enumerate(self._rows):
             last[row["sequence"]] = i
@@ -162,25 +211,32 @@ class TraceWriter:
             row.update(final=True, prompt_ids=seq.prompt_ids, generated=seq.generated,
                        answer=seq.answer)
         table = pa.Table.from_pylist(self._rows, schema=SCHEMA)
-        table = table.replace_schema_metadata(self._meta)
-        pq.write_table(table, self.parts / f"part-{self.batches:06d}.parquet")
+        write_atomic(self.parts / f"part-{self.batch:06d}.parquet", SCHEMA, [table],
+                     {**self.provenance, "batch": self.batch, "complete": False})
         self._rows = []
-        self.batches += 1
+        self.done.add(self.batch)
+        self.batch += 1
 
     def close(self, complete: bool = True) -> Path:
-        """Merge the finished batches into ``path``; ``complete=False`` marks a run that
-        stopped early (its finished batches are kept)."""
+        """Merge the finished batches into ``path`` (atomically; the joined table is
+        validated first, so a gap or a duplicate is never marked complete). With
+        ``complete=False`` (a run that stopped early) the ``.partial`` folder stays for
+        ``--resume`` and read_trace; its path is returned."""
         if self._closed:
             return self.path
-        schema = SCHEMA.with_metadata(self._metadata(complete))
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with pq.ParquetWriter(tmp, schema) as out:
-            for part in sorted(self.parts.glob("part-*.parquet")):
-                out.write_table(pq.read_table(part).replace_schema_metadata(None)
-                                .cast(SCHEMA))
-        tmp.replace(self.path)
-        shutil.rmtree(self.parts)
         self._closed = True
+        self._rows = []
+        if not complete:
+            return self.parts
+        pieces = [(f, *read_file(f, TraceError))
+                  for f in sorted(self.parts.glob("part-*.parquet"))]
+        tables = join(pieces, TraceError)
+        meta = {**self.provenance, "complete": True}
+        whole = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+        check_table(whole, meta, SCHEMA, SCHEMA_VERSION, str(self.path), TraceError)
+        write_atomic(self.path, SCHEMA, tables, meta)
+        shutil.rmtree(self.parts)
+        fsync_dir(self.path.parent)
         return self.path
 
     def __enter__(self) -> TraceWriter:
@@ -236,7 +292,19 @@ class Trace:
 
     @property
     def complete(self) -> bool:
+        """Whether the run finished: every prompt is in the trace. A ``.partial`` folder
+        (or a run that stopped early) holds only its finished batches."""
         return bool(self.provenance.get("complete", False))
+
+    def require_complete(self, purpose: str) -> None:
+        """Raise :class:`TraceError` when the trace is incomplete, naming ``purpose``."""
+        if not self.complete:
+            n = len(np.unique(self.table.column("sequence").to_numpy()))
+            total = self.provenance.get("n_prompts")
+            raise TraceError(f"{self.path}: incomplete trace ({n}"
+                             + ("" if total is None else f" of {total}")
+                             + f" sequences; the run was interrupted): {purpose} needs a "
+                             "complete trace; finish the run with paradec decode ... --resume")
 
     def steps(self, sequence: int | None = None) -> Iterator[TraceStep]:
         """Rows in file order (one sequence's rows are in step order)."""
@@ -300,7 +368,9 @@ class Trace:
 
 def read_trace(path: str | Path) -> Trace:
     """Read and validate a trace (a ``.parquet`` file, or the ``.partial`` folder a crashed
-    run left). Raises FileNotFoundError or :class:`TraceError` naming the problem."""
+    run left: its finished batches, ``complete`` False). Page checksums and the content
+    digest are verified. Raises FileNotFoundError or :class:`TraceError` naming the file
+    and the problem; never returns partial data marked complete."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     if not path.exists() and partial.is_dir():
@@ -309,28 +379,14 @@ def read_trace(path: str | Path) -> Trace:
         files = sorted(path.glob("part-*.parquet"))
         if not files:
             raise TraceError(f"{path}: no finished batches (part-*.parquet) in this folder")
-        tables = [_read_one(f) for f in files]
-        table = pa.concat_tables([t for t, _ in tables])
-        meta = tables[-1][1]
+        pieces = [(f, *read_file(f, TraceError)) for f in files]
+        tables = join(pieces, TraceError)
+        table = pa.concat_tables(tables)
+        meta = {**pieces[-1][2], "complete": False}
+        meta.pop("batch", None)
     elif path.is_file():
-        table, meta = _read_one(path)
+        table, meta = read_file(path, TraceError)
     else:
         raise FileNotFoundError(f"no trace at {path}")
     check_table(table, meta, SCHEMA, SCHEMA_VERSION, str(path), TraceError)
     return Trace(table, meta, path)
-
-
-def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any]]:
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as err:
-        raise TraceError(f"{path}: not a readable Parquet file ({err})") from None
-    raw = (table.schema.metadata or {}).get(METADATA_KEY)
-    if raw is None:
-        raise TraceError(f"{path}: no '{METADATA_KEY.decode()}' provenance in the metadata "
-                         "(not a paradec trace)")
-    try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise TraceError(f"{path}: provenance is not valid JSON ({err})") from None
-    return table.replace_schema_metadata(None), meta

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["check_table"]
+__all__ = ["check_table", "expected_sequences"]
 
 _LISTS = ("positions", "tokens", "runner_up", "c", "log_r", "s", "H")
 _REQUIRED_META = ("model", "decode", "dtype", "device", "libraries")
@@ -31,6 +31,8 @@ def check_table(table: pa.Table, meta: dict[str, Any], schema: pa.Schema, versio
         raise error(f"trace {name}: {problem}{where}")
 
     got = meta.get("schema_version")
+    if got is None:
+        fail("no schema version in the provenance (not written by paradec, or damaged)")
     if got != version:
         fail(f"schema version {got!r}; this paradec reads version {version}"
              + (" (written by a newer paradec)" if isinstance(got, int) and got > version
@@ -40,6 +42,7 @@ def check_table(table: pa.Table, meta: dict[str, Any], schema: pa.Schema, versio
         fail(f"provenance lacks {', '.join(missing)}")
     _check_columns(table, schema, fail)
     if table.num_rows == 0:
+        _check_coverage(np.zeros(0, dtype=np.int64), meta, fail)
         return
     _check_lists(table, meta, fail)
     _check_sequences(table, meta, fail)
@@ -140,6 +143,14 @@ def _check_sequences(table: pa.Table, meta: dict[str, Any], fail: Any) -> None:
     generated = table.column("generated")
     lengths = pc.list_value_length(generated).to_numpy(zero_copy_only=False)
     is_null = generated.is_null().to_numpy(zero_copy_only=False)
+    batch = table.column("batch").to_numpy()
+    uniq, first = np.unique(seq, return_index=True)
+    home = batch[first][np.searchsorted(uniq, seq)]      # batch of each sequence's 1st row
+    other = batch != home
+    if other.any():
+        i = int(np.flatnonzero(other)[0])
+        fail(f"sequence {seq[i]} appears in batches {home[i]} and {batch[i]} (duplicate "
+             "sequence)", i, "batch")
     for s in np.unique(seq):
         rows = np.flatnonzero(seq == s)
         if not np.array_equal(step[rows], np.arange(len(rows))):
@@ -148,6 +159,10 @@ def _check_sequences(table: pa.Table, meta: dict[str, Any], fail: Any) -> None:
         ends = rows[final[rows]]
         if len(ends) and (len(ends) > 1 or ends[0] != rows[-1]):
             fail(f"sequence {s}: the final row must be its last row", int(ends[0]), "final")
+    unfinished = sorted(set(np.unique(seq).tolist()) - set(seq[final].tolist()))
+    if unfinished:
+        fail(f"sequences {unfinished[:10]} have no final row (a batch was cut short)")
+    _check_coverage(seq[final], meta, fail)
     bad = final & (is_null | (lengths != L))
     if bad.any():
         fail(f"final row without {L} generated tokens", int(np.flatnonzero(bad)[0]),
@@ -156,3 +171,37 @@ def _check_sequences(table: pa.Table, meta: dict[str, Any], fail: Any) -> None:
     if bad.any():
         fail("generated tokens on a row that is not final", int(np.flatnonzero(bad)[0]),
              "generated")
+
+
+def expected_sequences(meta: dict[str, Any]) -> list[int] | None:
+    """The prompt indices a complete trace with provenance ``meta`` must hold: batches
+    of ``batch_size`` over ``n_prompts`` prompts, those with index = rank mod world_size
+    when ``rank`` is set (a rank file). None when the provenance does not say."""
+    n, size = meta.get("n_prompts"), meta.get("batch_size")
+    if not isinstance(n, int) or not isinstance(size, int) or size < 1:
+        return None
+    rank, world = meta.get("rank"), meta.get("world_size") or 1
+    out: list[int] = []
+    for b, lo in enumerate(range(0, n, size)):
+        if rank is None or b % int(world) == int(rank):
+            out.extend(range(lo, min(n, lo + size)))
+    return out
+
+
+def _check_coverage(finished: np.ndarray, meta: dict[str, Any], fail: Any) -> None:
+    """A complete trace holds every expected sequence once; no trace holds others."""
+    got = set(finished.tolist())
+    expected = expected_sequences(meta)
+    if expected is None:
+        if meta.get("complete") and got and got != set(range(max(got) + 1)):
+            fail(f"marked complete but sequences {sorted(set(range(max(got))) - got)[:10]} "
+                 "are missing (a gap)")
+        return
+    extra = sorted(got - set(expected))
+    if extra:
+        fail(f"sequences {extra[:10]} do not belong to this run (n_prompts "
+             f"{meta.get('n_prompts')}, batch size {meta.get('batch_size')})")
+    missing = sorted(set(expected) - got)
+    if meta.get("complete") and missing:
+        fail(f"marked complete but {len(missing)} sequences are missing, first "
+             f"{missing[:10]} (a gap)")

@@ -8,6 +8,11 @@ Example::
     paradec decode --model /data/LLaDA-8B-Instruct --prompts gsm.jsonl --rule threshold \\
         --tau 0.9 --cache prefix --block 32 --gen-length 256 --dtype bfloat16 \\
         --device cuda --batch-size 8 --trace runs/llada.parquet --json
+
+A killed run continues with the same arguments plus ``--resume`` (finished batches are
+kept; the result equals an uninterrupted run). ``torchrun --nproc_per_node N -m paradec
+decode ...`` shards the batches over N processes (batch b on rank b mod N), each writes
+``OUT.rankRofN.parquet`` and rank 0 merges them into OUT (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -55,6 +60,13 @@ def add_parser(subparsers: Any) -> None:
                    help="never predict the mask token (its logit is -inf)")
     p.add_argument("--no-chat", action="store_true", help="do not apply a chat template")
     p.add_argument("--trace", required=True, help="output trace, OUT.parquet")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run that left OUT.parquet.partial/ (same "
+                        "arguments; a different model, rule, config, prompt set, batch size "
+                        "or seed is refused)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="bit-reproducible kernels: torch deterministic algorithms, "
+                        "CUBLAS_WORKSPACE_CONFIG, TF32 off, cuDNN deterministic")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     p.add_argument("--freedave", type=int, metavar="K",
@@ -89,16 +101,34 @@ def _rule(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from realmodel.engine import DecodeConfig, decode
-    from realmodel.models import builtin_prompts, load_denoiser, read_prompts, score
-    from realmodel.trace import TraceWriter, provenance
+    from realmodel.distributed import from_env, set_deterministic
 
+    world = from_env()
+    if args.deterministic:
+        set_deterministic()          # before the model (and CUDA) is loaded
     rule = _rule(args)
     if args.freedave is None and (args.draft != "nested" or args.verify != "batch"):
         raise ValueError("--draft and --verify need --freedave K")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
-    denoiser = load_denoiser(args.model, dtype=args.dtype, device=args.device, seed=args.seed,
+    device = world.device(args.device)
+    world.init(device)
+    try:
+        return _run(args, world, device, rule)
+    finally:
+        world.close()
+
+
+def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
+    from realmodel.distributed import rank_trace_path
+    from realmodel.engine import DecodeConfig, Engine
+    from realmodel.models import builtin_prompts, load_denoiser, read_prompts
+    from realmodel.prompts import DecodeResult
+    from realmodel.trace import TraceWriter, provenance
+    from realmodel.trace_io import prompts_digest
+    from realmodel.trace_merge import merge_traces
+
+    denoiser = load_denoiser(args.model, dtype=args.dtype, device=device, seed=args.seed,
                              chat=not args.no_chat)
     L = args.gen_length or denoiser.default_gen_length
     block = args.block or _trained_block(args.model) or L
@@ -116,31 +146,127 @@ def run(args: argparse.Namespace) -> int:
         prompts = prompts[:max(0, args.limit)]
     if not prompts:
         raise ValueError("no prompts to decode")
+    engine = Engine(denoiser, config)
+    fd = _freedave_config(args, config)
+    layout = {"world_size": world.size, "rank": world.rank} if world.distributed else {}
     meta = provenance(denoiser, config, batch_size=args.batch_size, prompts=source,
-                      argv=sys.argv[1:], n_prompts=len(prompts))
-    bar = _progress(args, len(prompts) * L)
-    freedave: dict[str, Any] | None = None
-    with TraceWriter(args.trace, meta) as writer:
-        if args.freedave is None:
-            result = decode(denoiser, prompts, config, batch_size=args.batch_size,
-                            trace=writer, progress=None if bar is None else bar.update)
-        else:
-            result, freedave = _freedave(args, denoiser, config, prompts, writer, bar)
+                      argv=sys.argv[1:], n_prompts=len(prompts),
+                      prompts_sha256=prompts_digest(prompts), deterministic=args.deterministic,
+                      freedave=None if fd is None else {"K": fd.K, "draft": fd.draft,
+                                                        "verify": fd.verify}, **layout)
+    size = args.batch_size
+    n_batches = -(-len(prompts) // size)
+    todo: list[int] = []
+    writer = None
+    if not (world.distributed and args.resume and _merged(args.trace, meta)):
+        path = rank_trace_path(args.trace, world) if world.distributed else args.trace
+        writer = TraceWriter(path, meta, resume=args.resume)
+        todo = [b for b in world.mine(n_batches) if b not in writer.done]
+    bar = _progress(args, sum(len(prompts[b * size:(b + 1) * size]) for b in todo) * L)
+    parts, fd_runs = [], []
+    if writer is not None:
+        with writer:
+            for b in todo:
+                writer.batch = b
+                chunk = prompts[b * size:(b + 1) * size]
+                rows = range(b * size, b * size + len(chunk))
+                update = None if bar is None else bar.update
+                if fd is None:
+                    parts.append(engine.run(chunk, rows, trace=writer, progress=update))
+                else:
+                    from realmodel.freedave import freedave_run
+
+                    fd_runs.append(freedave_run(engine, fd, chunk, rows, trace=writer,
+                                                progress=update))
+                    parts.append(fd_runs[-1].result)
     if bar is not None:
         bar.close()
+    if world.distributed:
+        world.barrier()
+        if world.rank != 0:
+            return 0
+        if writer is not None:
+            merge_traces(args.trace, [rank_trace_path(args.trace, _with_rank(world, r))
+                                      for r in range(world.size)], remove_parts=True)
+    now = DecodeResult.merge(parts)
+    whole = len(todo) == n_batches
+    result = now if whole else _result_from_trace(args.trace, prompts, now)
+    freedave = None if fd is None else _freedave_summary(fd, fd_runs, whole)
+    return _report(args, denoiser, rule, config, prompts, result, freedave, now=now,
+                   resumed=not whole)
+
+
+def _with_rank(world: Any, rank: int) -> Any:
+    from dataclasses import replace
+
+    return replace(world, rank=rank)
+
+
+def _merged(out: str, meta: dict[str, Any]) -> bool:
+    """Whether a resumed multi-process run finds ``out`` already merged (same run)."""
+    from pathlib import Path
+
+    from realmodel.trace import read_trace
+    from realmodel.trace_io import run_mismatch
+
+    if not Path(out).is_file():
+        return False
+    trace = read_trace(out)
+    diff = run_mismatch(trace.provenance, meta, ignore=("rank",))
+    if diff is not None:
+        raise ValueError(f"cannot resume: {out} is from a different run ({diff})")
+    return trace.complete
+
+
+def _result_from_trace(path: str, prompts: Any, now: Any) -> Any:
+    """The whole run's results, read back from the finished trace (a resumed or sharded
+    run decoded only part of it in this process); times are this process's."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from realmodel.prompts import DecodeResult, SequenceResult
+    from realmodel.trace import read_trace
+
+    trace = read_trace(path)
+    trace.require_complete("the decode summary")
+    table = trace.table
+    seq = table.column("sequence").to_numpy()
+    batch = table.column("batch").to_numpy()
+    calls = table.column("calls").to_numpy()
+    n = pc.list_value_length(table.column("committed")).to_numpy()
+    out = []
+    for f in trace.sequences():
+        s, p = f["sequence"], prompts[f["sequence"]]
+        out.append(SequenceResult(row=s, prompt_ids=f["prompt_ids"], generated=f["generated"],
+                                  steps=f["steps"], commits=n[seq == s].tolist(),
+                                  answer=p.answer, answer_ids=None if p.answer_ids is None
+                                  else list(p.answer_ids)))
+    total = sum(int(calls[batch == b].max()) for b in np.unique(batch))
+    return DecodeResult(sequences=out, calls=total, wall_seconds=now.wall_seconds,
+                        forward_seconds=now.forward_seconds)
+
+
+def _report(args: argparse.Namespace, denoiser: Any, rule: Any, config: Any, prompts: Any,
+            result: Any, freedave: dict[str, Any] | None, now: Any, resumed: bool) -> int:
+    """Print the summary of ``result`` (the whole run); rates and times are those of
+    ``now``, the batches this process decoded (all of them unless ``resumed``)."""
+    from realmodel.models import score
+
+    L = config.gen_length
     scores = score(result, denoiser)
     totals = {"sequences": len(result.sequences), "calls": result.calls,
               "sequence_calls": result.sequence_steps, "tokens": result.generated_tokens,
               "tokens_per_call": result.tokens_per_call,
-              "tokens_per_second": result.tokens_per_second,
-              "wall_seconds": result.wall_seconds, "forward_seconds": result.forward_seconds,
-              **scores}
+              "tokens_per_second": now.tokens_per_second,
+              "wall_seconds": now.wall_seconds, "forward_seconds": now.forward_seconds,
+              "tokens_this_process": now.generated_tokens, **scores}
     if freedave is not None:
         totals["states"] = freedave["states"]
     if args.json:
         print(json.dumps({
             "model": denoiser.identity()["id"], "rule": rule.label(), "cache": args.cache,
             "device": str(denoiser.device), "dtype": args.dtype, "trace": args.trace,
+            "resumed": resumed,
             "sequences": [{"sequence": s.row, "name": p.name, "generated": s.generated,
                            "calls": s.steps, "text": s.text}
                           for s, p in zip(result.sequences, prompts, strict=True)],
@@ -151,7 +277,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(result.sequences)} sequences, batch size {args.batch_size}: "
           f"{result.calls} forward calls ({result.sequence_steps} per-sequence), "
           f"{result.tokens_per_call:.2f} tokens per call, "
-          f"{result.tokens_per_second:.1f} tokens per second")
+          f"{now.tokens_per_second:.1f} tokens per second"
+          + (f" (over the {now.generated_tokens} tokens this process decoded)" if resumed
+             else ""))
     for key in ("accuracy", "recovery"):
         if key in scores:
             print(f"{key}: {scores[key]:.3f}")
@@ -163,22 +291,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _freedave(args: argparse.Namespace, denoiser: Any, config: Any, prompts: Any,
-              writer: Any, bar: Any) -> tuple[Any, dict[str, Any]]:
-    from realmodel.engine import Engine
-    from realmodel.freedave import FreeDaveConfig, check_config, freedave_decode
+def _freedave_config(args: argparse.Namespace, config: Any) -> Any:
+    if args.freedave is None:
+        return None
+    from realmodel.freedave import FreeDaveConfig, check_config
 
     check_config(config)
-    fd = FreeDaveConfig(args.freedave, args.draft, args.verify)
-    run = freedave_decode(Engine(denoiser, config), fd, prompts, batch_size=args.batch_size,
-                          trace=writer, progress=None if bar is None else bar.update)
+    return FreeDaveConfig(args.freedave, args.draft, args.verify)
+
+
+def _freedave_summary(fd: Any, runs: Any, whole: bool) -> dict[str, Any]:
+    """FreeDave's counters over the batches this process decoded (all of them unless the
+    run was resumed or sharded: then ``scope`` says so)."""
     hist: dict[int, int] = {}
-    for rounds in run.accepted:
-        for b in rounds:
-            hist[b] = hist.get(b, 0) + 1
-    return run.result, {"K": fd.K, "draft": fd.draft, "verify": fd.verify,
-                        "states": run.total_states, "sequence_states": run.states,
-                        "acceptance_histogram": dict(sorted(hist.items()))}
+    for run in runs:
+        for rounds in run.accepted:
+            for b in rounds:
+                hist[b] = hist.get(b, 0) + 1
+    return {"K": fd.K, "draft": fd.draft, "verify": fd.verify,
+            "states": sum(run.total_states for run in runs),
+            "sequence_states": [n for run in runs for n in run.states],
+            "acceptance_histogram": dict(sorted(hist.items())),
+            "scope": "all batches" if whole else "batches decoded by this process"}
 
 
 def _progress(args: argparse.Namespace, total: int) -> Any:

@@ -1,0 +1,103 @@
+"""Joining trace pieces: the batch parts of one run, or the rank files of a multi-process run.
+
+:func:`join` is the one place pieces are put together: every piece must belong to the same
+run (:func:`realmodel.trace_io.run_mismatch` over the run-defining provenance fields), no
+batch may appear in two pieces, and the rows come out grouped by batch in batch order
+(one table per batch), which is the row order of a single-process run. The coverage
+check (no missing or duplicate sequences) is :func:`realmodel.trace_check.check_table`'s,
+run on the joined table before anything is marked complete.
+
+:func:`merge_traces` (``paradec merge``; rank 0 of ``torchrun ... paradec decode``) joins
+complete rank files into one complete trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from realmodel.trace_io import run_mismatch
+
+__all__ = ["Piece", "join", "merge_traces"]
+
+Piece = tuple[Path, pa.Table, dict[str, Any]]
+
+
+def join(pieces: Sequence[Piece], error: type[Exception], ignore: Sequence[str] = ()
+         ) -> list[pa.Table]:
+    """Per-batch tables of ``pieces`` in batch order; raises ``error`` naming the file of a
+    piece from another run (the differing field) or a batch that two pieces both hold."""
+    if not pieces:
+        return []
+    ref_path, _, ref = pieces[0]
+    owner: dict[int, Path] = {}
+    by_batch: dict[int, pa.Table] = {}
+    for path, table, meta in pieces:
+        diff = run_mismatch(ref, meta, ignore)
+        if diff is not None:
+            raise error(f"{path}: from another run than {ref_path} ({diff}); refusing to "
+                        "mix them")
+        batches = table.column("batch")
+        for b in np.unique(batches.to_numpy()).tolist():
+            if b in owner:
+                raise error(f"{path}: batch {b} is also in {owner[b]} (duplicate rows)")
+            owner[b] = path
+            by_batch[b] = table.filter(pc.equal(batches, b))
+    return [by_batch[b] for b in sorted(by_batch)]
+
+
+def merge_traces(out: str | Path, parts: Sequence[str | Path], *,
+                 remove_parts: bool = False) -> Path:
+    """Join complete rank traces ``parts`` into one complete trace ``out`` (atomic write).
+
+    Every part must be a complete trace of the same run apart from its rank, the ranks
+    must be exactly 0 .. world_size - 1 (when the parts name them), no batch may repeat,
+    and the result must hold every prompt of the run once (no gaps). Raises
+    :class:`realmodel.trace.TraceError` naming the file and the problem. ``remove_parts``
+    deletes the parts once ``out`` is durable.
+    """
+    from realmodel.trace import SCHEMA, SCHEMA_VERSION, TraceError, read_trace
+    from realmodel.trace_check import check_table
+    from realmodel.trace_io import fsync_dir, remove_stale_temporaries, write_atomic
+
+    out = Path(out)
+    if out.suffix != ".parquet":
+        raise ValueError(f"merged trace path {out} must end in .parquet")
+    if not parts:
+        raise ValueError("no trace parts to merge")
+    remove_stale_temporaries(out.parent, out.name)     # a merge that was killed
+    traces = [read_trace(Path(p)) for p in parts]
+    for t in traces:
+        if not t.complete:
+            raise TraceError(f"{t.path}: incomplete trace (its run was interrupted); finish "
+                             "it with --resume before merging")
+    ranks = [t.provenance.get("rank") for t in traces]
+    world = traces[0].provenance.get("world_size")
+    if all(r is not None for r in ranks):
+        if len(set(ranks)) != len(ranks):
+            dup = next(r for r in ranks if ranks.count(r) > 1)
+            paths = [str(t.path) for t, r in zip(traces, ranks, strict=True) if r == dup]
+            raise TraceError(f"rank {dup} appears in more than one part: {paths}")
+        missing = sorted(set(range(int(world or 0))) - set(ranks))
+        if missing:
+            raise TraceError(f"ranks {missing} of world size {world} are missing from the "
+                             "parts")
+    tables = join([(t.path, t.table, t.provenance) for t in traces], TraceError,
+                  ignore=("rank",))
+    meta = {k: v for k, v in traces[0].provenance.items() if k != "rank"}
+    meta.update(complete=True, schema_version=SCHEMA_VERSION,
+                merged_from=[Path(p).name for p in parts])
+    whole = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    check_table(whole, meta, SCHEMA, SCHEMA_VERSION, str(out), TraceError)
+    write_atomic(out, SCHEMA, tables, meta)
+    if remove_parts:
+        for p in parts:
+            if Path(p).resolve() != out.resolve():
+                Path(p).unlink(missing_ok=True)
+        fsync_dir(out.parent)
+    return out
