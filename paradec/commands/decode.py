@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -59,6 +60,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--forbid-mask", action="store_true",
                    help="never predict the mask token (its logit is -inf)")
     p.add_argument("--no-chat", action="store_true", help="do not apply a chat template")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="let transformers run a masked-LM folder's own code (off by default; "
+                        "LLaDA and shipped checkpoints never need it)")
     p.add_argument("--trace", required=True, help="output trace, OUT.parquet")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run that left OUT.parquet.partial/ (same "
@@ -91,7 +95,7 @@ def _rule(args: argparse.Namespace) -> Any:
                          f"(its parameter is --{cls.parameter})")
     value = getattr(args, cls.parameter)
     if args.rule == "quota" and value is not None:
-        if value != int(value):
+        if not math.isfinite(value) or value != int(value):
             raise ValueError(f"--k must be an integer, got {value}")
         value = int(value)
     options = {"fastdllm_quirks": True} if args.fastdllm_quirks else {}
@@ -111,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--draft and --verify need --freedave K")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.gen_length is not None and args.gen_length < 1:
+        raise ValueError(f"--gen-length must be >= 1, got {args.gen_length}")
     device = world.device(args.device)
     world.init(device)
     try:
@@ -129,7 +135,7 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
     from realmodel.trace_merge import merge_traces
 
     denoiser = load_denoiser(args.model, dtype=args.dtype, device=device, seed=args.seed,
-                             chat=not args.no_chat)
+                             chat=not args.no_chat, trust_remote_code=args.trust_remote_code)
     L = args.gen_length or denoiser.default_gen_length
     block = args.block or _trained_block(args.model) or L
     config = DecodeConfig(rule=rule, gen_length=L, block_length=block,
@@ -146,6 +152,7 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
         prompts = prompts[:max(0, args.limit)]
     if not prompts:
         raise ValueError("no prompts to decode")
+    _check_lengths(prompts, L, denoiser)  # before any trace file exists
     engine = Engine(denoiser, config)
     fd = _freedave_config(args, config)
     layout = {"world_size": world.size, "rank": world.rank} if world.distributed else {}
@@ -322,6 +329,21 @@ def _progress(args: argparse.Namespace, total: int) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="tok", desc="decode", file=sys.stderr)
+
+
+def _check_lengths(prompts: Any, L: int, denoiser: Any) -> None:
+    """ValueError naming the first prompt that, with the generated region and its suffix,
+    does not fit in the model's context."""
+    limit = getattr(denoiser, "max_length", None)
+    if limit is None:
+        return
+    for i, p in enumerate(prompts):
+        n = len(p.ids) + L + len(p.suffix)
+        if n > limit:
+            raise ValueError(f"prompt {i} ({p.name or 'unnamed'}): {len(p.ids)} prompt tokens "
+                             f"+ {L} generated + {len(p.suffix)} suffix = {n} exceeds the "
+                             f"context of model {denoiser.identity()['id']!r} ({limit} "
+                             "positions); shorten the prompt or --gen-length")
 
 
 def _trained_block(model: str) -> int | None:

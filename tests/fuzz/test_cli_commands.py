@@ -97,13 +97,6 @@ PARAM_FLAGS = {"k": "quota", "tau": "threshold", "f": "factor", "delta": "freche
                "gamma": "entropy"}
 
 
-def _decode_quota_crash(rule: str, flag: str, value: float) -> bool:
-    """paradec/commands/decode.py checks --k with ``value != int(value)``: NaN and inf
-    escape as OverflowError / an unnamed ValueError (reported; decode.py is not ours)."""
-    return rule == "quota" and flag == "k" and not math.isfinite(value)
-
-
-@pytest.mark.xfail(strict=True, reason="decode.py: --k nan / inf are not named (reported)")
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_decode_names_a_non_finite_quota(value):
     result = run_cli(["decode", "--model", "/nonexistent/model", "--rule", "quota",
@@ -118,8 +111,6 @@ def test_decode_names_a_non_finite_quota(value):
 @example("threshold", "tau", 1.5)
 @example("factor", "f", -1.0)
 def test_decode_names_a_bad_rule_parameter_before_loading_a_model(rule, flag, value):
-    if _decode_quota_crash(rule, flag, value):
-        return  # see test_decode_names_a_non_finite_quota
     result = run_cli(["decode", "--model", "/nonexistent/model", "--rule", rule,
                       f"--{flag}={value!r}", "--trace", "/nonexistent/t.parquet"])
     cls = RULES[rule]
@@ -140,7 +131,7 @@ def test_decode_names_a_bad_rule_parameter_before_loading_a_model(rule, flag, va
 
 @pytest.mark.parametrize(("argv", "phrase"), [
     (["--batch-size", "0"], "--batch-size must be >= 1"),
-    (["--gen-length", "-3"], "gen_length must be a positive integer"),
+    (["--gen-length", "-3"], "--gen-length must be >= 1"),
     (["--block", "7"], "not a multiple of block_length=7"),
     (["--temperature", "nan"], "temperature must be finite"),
     (["--device", "tpu:9"], "unknown device 'tpu:9'"),
@@ -162,7 +153,8 @@ def test_decode_refuses_a_prompt_longer_than_the_context(tmp_path):
     prompts.write_text(json.dumps({"input_ids": [5] * 2040}) + "\n")
     result = run_cli(["decode", "--model", "tiny-random", "--rule", "quota", "--prompts",
                       str(prompts), "--gen-length", "16", "--trace", str(tmp_path / "t.parquet")])
-    assert_usage_error(result, "a sequence of 2056 tokens", "2048 positions")
+    assert_usage_error(result, "= 2056 exceeds the context", "2048 positions")
+    assert not any(tmp_path.glob("t.parquet*")), "a refused run must not leave a trace"
 
 
 @pytest.mark.parametrize(("argv", "phrase"), [
@@ -256,3 +248,10 @@ def test_train_refuses_an_output_path_that_is_a_file(tmp_path):
 def test_argparse_errors_are_one_line_with_exit_code_2(command, argv):
     result = run_cli([command, "--bogus-flag", *argv])
     assert_usage_error(result)
+
+
+def test_decode_refuses_a_zero_generation_length():
+    result = run_cli(["decode", "--model", "tiny-random", "--rule", "quota", "--k=1",
+                      "--gen-length=0", "--trace", "/nonexistent/t.parquet"])
+    assert_usage_error(result, "--gen-length must be >= 1")
+
