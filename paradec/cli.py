@@ -20,7 +20,8 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paradec", description="Executable theory of parallel decoding for masked "
-        "diffusion language models: certify, simulate, decode, replay, train, eval, report.")
+        "diffusion language models: certify, simulate, decode, merge, replay, train, eval, "
+        "report.")
     parser.add_argument("--version", action="version", version=f"paradec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:

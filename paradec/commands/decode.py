@@ -33,7 +33,7 @@ _PARAMS = {"k": "quota", "tau": "threshold", "f": "factor", "delta": "frechet or
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "decode", help="decode prompts with a real model; write a confidence trace",
-        description=__doc__.split("\n")[0] if __doc__ else None)
+        description=__doc__.split("\n")[0].replace("``", "") if __doc__ else None)
     p.add_argument("--model", required=True,
                    help="a LLaDA checkpoint folder, a transformers masked-LM folder, "
                         "'antiberty', 'tiny-random' or a shipped model ('tiny-arith')")

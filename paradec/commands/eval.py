@@ -18,7 +18,7 @@ from typing import Any
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("eval", help="evaluate commit rules on the shipped task",
-                              description=__doc__.split("\n")[0])
+                              description=__doc__.split("\n")[0].replace("``", ""))
     p.add_argument("--model", default=None, help="shipped model name or folder "
                    "(default: the shipped model)")
     p.add_argument("--rule", nargs="+", default=["static"],

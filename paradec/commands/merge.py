@@ -23,7 +23,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "merge", help="join the rank traces of a multi-process decode into one trace",
-        description=__doc__.split("\n")[0] if __doc__ else None)
+        description=__doc__.split("\n")[0].replace("``", "") if __doc__ else None)
     p.add_argument("out", help="merged trace, OUT.parquet")
     p.add_argument("parts", nargs="+", help="rank traces (OUT.rankRofN.parquet)")
     p.add_argument("--remove-parts", action="store_true",

@@ -43,7 +43,7 @@ class _RuleAction(argparse.Action):
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "replay", help="replay commit rules on a confidence trace",
-        description=__doc__.split("\n")[0] if __doc__ else None)
+        description=__doc__.split("\n")[0].replace("``", "") if __doc__ else None)
     p.add_argument("trace", help="a trace written by paradec decode --trace (.parquet)")
     p.add_argument("--rule", dest="rules", action=_RuleAction, choices=_RULES,
                    help="rule to replay (repeatable; 'logged' is the trace's own rule)")

@@ -19,7 +19,7 @@ from typing import Any
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("report", help="run the main job; write results.md and figures",
-                              description=__doc__.split("\n")[0])
+                              description=__doc__.split("\n")[0].replace("``", ""))
     p.add_argument("--model", default="tiny-arith",
                    help="shipped model name or folder, or a LLaDA checkpoint folder "
                         "(default: %(default)s)")

@@ -17,7 +17,7 @@ STUDY_NAMES = ("certificates", "frontier", "bonus", "conservatism")
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "simulate", help="Monte Carlo studies of the commit rules on worlds with known truth",
-        description=__doc__.split("\n")[0])
+        description=__doc__.split("\n")[0].replace("``", ""))
     p.add_argument("study", choices=STUDY_NAMES, help="which study to run")
     p.add_argument("--n", type=int, default=None,
                    help="sequences per configuration (default: the study's own, < 1 min)")

@@ -19,7 +19,7 @@ from typing import Any
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("train", help="train the shipped arithmetic dLLM",
-                              description=__doc__.split("\n")[0])
+                              description=__doc__.split("\n")[0].replace("``", ""))
     p.add_argument("--out", required=True, help="output folder (created)")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the "
                    "shipped model's)")
