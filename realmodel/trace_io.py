@@ -23,7 +23,8 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -69,6 +70,22 @@ def fsync_dir(folder: Path) -> None:
 
 def _temporary(path: Path) -> Path:
     return path.with_name(f"{_TMP_PREFIX}{os.getpid()}-{path.name}")
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary beside ``path`` to write; then fsync it, rename it onto ``path``
+    and fsync the folder. On any error the temporary is removed and ``path`` is untouched."""
+    tmp = _temporary(path)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    fsync_dir(path.parent)
 
 
 def remove_stale_temporaries(folder: Path, name: str = "") -> list[Path]:
@@ -123,20 +140,12 @@ def write_atomic(path: Path, schema: pa.Schema, tables: Iterable[pa.Table],
     whole = pa.concat_tables(parts) if parts else schema.empty_table()
     raw = json.dumps(meta, sort_keys=True, default=str).encode()
     digest = content_digest(whole, raw).encode()
-    tmp = _temporary(path)
-    try:
+    with _atomic(path) as tmp:
         with pq.ParquetWriter(tmp, schema.with_metadata({METADATA_KEY: raw, DIGEST_KEY: digest}),
                               write_page_checksum=True) as out:
             for t in parts:
                 if t.num_rows:
                     out.write_table(t)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    fsync_dir(path.parent)
     return path
 
 
@@ -215,17 +224,8 @@ def prompts_digest(prompts: Sequence[Any]) -> str:
 
 def write_json_atomic(path: Path, record: dict[str, Any]) -> Path:
     """Write ``record`` as JSON to ``path`` atomically (temporary, fsync, rename)."""
-    tmp = _temporary(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(json.dumps(record, sort_keys=True, default=str).encode())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    fsync_dir(path.parent)
+    with _atomic(path) as tmp:
+        tmp.write_bytes(json.dumps(record, sort_keys=True, default=str).encode())
     return path
 
 
