@@ -54,8 +54,13 @@ def plot_violations_vs_dependence(data: dict[str, Any], path: str | Path) -> Pat
         seen[c["rule"] + str(c["certified"])] = i + 1
         color = style.rule_color(c["rule"])
         rate, se = style.floats(c["rate"]), style.floats(c["se"])
+        label = c["label"]
+        if not c["certified"] and "delta=-" in label:
+            label += ": δ < 0, no certificate"
+        if not c["certified"] and not np.any(np.nan_to_num(rate) > 0):
+            label += " (none seen)"  # its curve lies under the others at 0
         ax.errorbar(c["rho"], rate, yerr=se, marker="o", ms=4, capsize=2,
-                    ls=styles[i % len(styles)], color=color, label=c["label"])
+                    ls=styles[i % len(styles)], color=color, label=label)
         if c["certified"]:
             ax.plot(c["rho"], style.floats(c["ci_high"]), ls="none", marker="_", ms=10, color=color)
     ax_u.set_title("uncertified rules: violations once positions depend (ρ > 0)")
@@ -63,7 +68,7 @@ def plot_violations_vs_dependence(data: dict[str, Any], path: str | Path) -> Pat
     for ax in (ax_u, ax_c):
         ax.set_xlabel("dependence strength ρ of the simulated chains")
         ax.set_ylabel("violation rate (share of multi-token commits\nthat are not the joint mode)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=7.5)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7.5)
     high = [float(np.nanmax(style.floats(c["ci_high"]))) for c in data["curves"]
             if c["certified"]]
     top = max(high) * 1.4 if high and max(high) > 0 else 0.01
