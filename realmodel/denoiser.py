@@ -16,7 +16,8 @@ from realmodel.cache import KVCache
 from realmodel.llada import LLaDAModel
 from realmodel.sampling import SpecialTokens
 
-__all__ = ["Denoiser", "LLaDADenoiser", "attention_mask", "check_context"]
+__all__ = ["Denoiser", "LLaDADenoiser", "attention_mask", "check_context",
+           "check_prompts_fit"]
 
 
 @runtime_checkable
@@ -104,6 +105,25 @@ def check_context(positions: Tensor, max_length: int | None, name: str) -> None:
         raise ValueError(f"a sequence of {longest} tokens (prompt + generated region + suffix)"
                          f" exceeds the context of model {name!r} ({max_length} positions); "
                          "shorten the prompt or --gen-length")
+
+
+def check_prompts_fit(prompts: Any, gen_length: int, denoiser: Any) -> None:
+    """ValueError naming the first prompt that, with ``gen_length`` generated tokens and its
+    suffix, exceeds the model's context (``denoiser.max_length``; no limit when absent).
+
+    The same limit :func:`check_context` enforces at every forward call, checked once up
+    front, so that a run is refused before it writes anything.
+    """
+    limit = getattr(denoiser, "max_length", None)
+    if limit is None:
+        return
+    for i, p in enumerate(prompts):
+        n = len(p.ids) + gen_length + len(p.suffix)
+        if n > limit:
+            raise ValueError(f"prompt {i} ({p.name or 'unnamed'}): {len(p.ids)} prompt tokens "
+                             f"+ {gen_length} generated + {len(p.suffix)} suffix = {n} exceeds "
+                             f"the context of model {denoiser.identity()['id']!r} ({limit} "
+                             "positions); shorten the prompt or --gen-length")
 
 
 class ModuleDenoiser:

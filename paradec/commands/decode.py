@@ -126,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
+    from realmodel.denoiser import check_prompts_fit
     from realmodel.distributed import rank_trace_path
     from realmodel.engine import DecodeConfig, Engine
     from realmodel.models import builtin_prompts, load_denoiser, read_prompts
@@ -152,7 +153,7 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
         prompts = prompts[:max(0, args.limit)]
     if not prompts:
         raise ValueError("no prompts to decode")
-    _check_lengths(prompts, L, denoiser)  # before any trace file exists
+    check_prompts_fit(prompts, L, denoiser)  # before any trace file exists
     engine = Engine(denoiser, config)
     fd = _freedave_config(args, config)
     layout = {"world_size": world.size, "rank": world.rank} if world.distributed else {}
@@ -329,21 +330,6 @@ def _progress(args: argparse.Namespace, total: int) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="tok", desc="decode", file=sys.stderr)
-
-
-def _check_lengths(prompts: Any, L: int, denoiser: Any) -> None:
-    """ValueError naming the first prompt that, with the generated region and its suffix,
-    does not fit in the model's context."""
-    limit = getattr(denoiser, "max_length", None)
-    if limit is None:
-        return
-    for i, p in enumerate(prompts):
-        n = len(p.ids) + L + len(p.suffix)
-        if n > limit:
-            raise ValueError(f"prompt {i} ({p.name or 'unnamed'}): {len(p.ids)} prompt tokens "
-                             f"+ {L} generated + {len(p.suffix)} suffix = {n} exceeds the "
-                             f"context of model {denoiser.identity()['id']!r} ({limit} "
-                             "positions); shorten the prompt or --gen-length")
 
 
 def _trained_block(model: str) -> int | None:

@@ -86,22 +86,6 @@ def _rules(specs: list[tuple[str, list[float]]] | None) -> list[Any]:
     return rules
 
 
-def _jsonable(x: Any) -> Any:
-    import numpy as np
-
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        return _jsonable(x.item())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def _record(rec: Any) -> dict[str, Any]:
     return {"sequence": rec.sequence, "step": rec.step, "block": rec.block, "m": rec.m,
             "n": rec.n, "logged_n": rec.logged_n, "positions": rec.positions,
@@ -144,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
         from realmodel.freedave import predict_calls
 
         out["freedave"] = predict_calls(trace, args.freedave, draft=args.draft)
-    out = _jsonable(out)
+    from paradec._json import jsonable
+
+    out = jsonable(out)
     if args.json:
         print(json.dumps(out))
         return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+from paradec._json import jsonable  # noqa: E402
 
 __all__ = ["RULE_COLORS", "RULE_NAMES", "WIDTH", "HEIGHT", "DPI", "apply", "figure", "save",
            "save_json", "load_json", "jsonable", "rule_color", "floats"]
@@ -57,23 +58,6 @@ def save(fig: Figure, path: str | Path) -> Path:
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
-
-
-def jsonable(x: Any) -> Any:
-    """Nested data with numpy arrays / scalars as lists / numbers and NaN as None."""
-    import numpy as np
-
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        return jsonable(x.item())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def floats(x: Any) -> Any:

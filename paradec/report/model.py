@@ -54,6 +54,7 @@ def load_setup(opts: ReportOptions) -> Setup:
     """The model of ``opts`` and the first ``opts.problems`` prompts."""
     import torch
 
+    from realmodel.denoiser import check_prompts_fit
     from realmodel.models import DTYPES, load_denoiser, read_prompts
     from realmodel.shipped import (
         generation_defaults,
@@ -89,6 +90,7 @@ def load_setup(opts: ReportOptions) -> Setup:
         problems = held[:opts.problems]
         prompts = problem_prompts(problems, denoiser)
     L = opts.gen_length or defaults["gen_length"]
+    check_prompts_fit(prompts, L, denoiser)  # before minutes of decoding
     b = opts.block_length or min(defaults["block_length"], L)
     if L % b:
         raise ValueError(f"--gen-length {L} is not a multiple of --block-length {b}")
