@@ -148,6 +148,8 @@ VALUES = st.one_of(TOKENS, st.lists(TOKENS, min_size=1, max_size=3).map(",".join
 
 
 @given(st.lists(st.one_of(st.sampled_from(FLAGS), VALUES), max_size=8))
+@example(["--confidences", "0.0", "\r0"])  # a line break in the user's text: still one line
+@example(["--confidences", "0.5\u2028"])
 def test_certify_never_shows_a_traceback(argv):
     code, _, err = run_cli(["certify", *argv])
     assert "Traceback" not in err
