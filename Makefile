@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 PACKAGES := theory simulate realmodel paradec
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install test lint typecheck docs pytest report bench clean
+.PHONY: install test test-fast test-kernels lint typecheck docs pytest pytest-kernel report \
+	bench clean
+
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +28,23 @@ typecheck: $(STAMP)
 	$(BIN)/mypy $(PACKAGES)
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(PYTEST)
+
+# the tests that compare model outputs (FLOAT_TESTS in tests/kernels.py) again, under the
+# next CPU kernel below the machine's own (avx512 -> avx2 -> default) and with 2 torch
+# threads: a tolerance tuned to one kernel or an equality that holds for one thread count
+# fails on any machine
+pytest-kernel: $(STAMP)
+	ATEN_CPU_CAPABILITY=$$($(BIN)/python -m tests.kernels --other) PARADEC_TEST_THREADS=2 \
+		$(PYTEST) $$($(BIN)/python -m tests.kernels --float-tests)
+
+# editing loop: everything but the tests marked slow
+test-fast: $(STAMP)
+	$(PYTEST) -m "not slow"
+
+# the whole suite under every kernel the CPU has, with 1 and 2 torch threads (docs/LOG.md)
+test-kernels: $(STAMP)
+	$(BIN)/python benchmarks/kernel_matrix.py --full
 
 # the documentation site, into site/ (gitignored); any warning fails the build. It needs
 # docs/results.md and docs/figures/*.png, which `make report` writes (and git holds).
@@ -33,7 +52,7 @@ docs: $(STAMP)
 	$(BIN)/ruff check docs/api
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-test: lint typecheck docs pytest
+test: lint typecheck docs pytest pytest-kernel
 
 report: $(STAMP)
 	$(BIN)/paradec report

@@ -15,8 +15,6 @@ import torch
 
 from realmodel.trace import read_trace
 
-torch.set_num_threads(1)   # as tests/realmodel/conftest.py: 2 shared cores under xdist
-
 ROOT = Path(__file__).resolve().parents[2]
 TORCHRUN = Path(sys.executable).with_name("torchrun")
 DECODE = ["--model", "tiny-arith", "--rule", "quota", "--k", "1", "--temperature",
@@ -27,7 +25,7 @@ pytestmark = pytest.mark.skipif(not TORCHRUN.exists() or not torch.distributed.i
 
 
 def _torchrun(out, *extra):
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))  # OMP_NUM_THREADS: tests/conftest.py
     return subprocess.Popen([str(TORCHRUN), "--standalone", "--nnodes", "1",
                              "--nproc_per_node", "2", "-m", "paradec", "decode", *DECODE,
                              "--trace", str(out), *extra], cwd=ROOT, env=env,

@@ -1,6 +1,8 @@
 """FreeDave in the engine: identical output to static decoding, and the exact call count
 that theory predicts from the static trace (fp32, random LLaDA-shaped model)."""
 
+import functools
+
 import pytest
 import torch
 
@@ -14,8 +16,12 @@ from theory import make_rule
 from theory.freedave_core import FreeDave
 from theory.freedave_trace import predicted_calls
 
-MODEL = random_llada(tiny_config(), seed=21, logit_scale=4.0)
-DENOISER = LLaDADenoiser(MODEL)
+
+@functools.cache
+def denoiser():
+    """Built on first use, not at import (so that -k filtering stays fast)."""
+    return LLaDADenoiser(random_llada(tiny_config(), seed=21, logit_scale=4.0))
+
 GEN = torch.Generator().manual_seed(5)
 PROMPTS = [Prompt(ids=torch.randint(4, 96, (n,), generator=GEN).tolist(),
                   suffix=torch.randint(4, 96, (s,), generator=GEN).tolist(), name=f"p{n}")
@@ -30,26 +36,28 @@ def _config(cache, **options):
 def _static(cache, tmp_path=None):
     cfg = _config(cache)
     if tmp_path is None:
-        return decode(DENOISER, PROMPTS, cfg), None
+        return decode(denoiser(), PROMPTS, cfg), None
     path = tmp_path / f"static-{cache}.parquet"
-    with TraceWriter(path, provenance(DENOISER, cfg, batch_size=1)) as writer:
-        result = decode(DENOISER, PROMPTS, cfg, trace=writer)
+    with TraceWriter(path, provenance(denoiser(), cfg, batch_size=1)) as writer:
+        result = decode(denoiser(), PROMPTS, cfg, trace=writer)
     return result, read_trace(path)
 
 
 def _freedave(cache, K, draft="nested", verify="batch", batch_size=1, trace=None):
-    return freedave_decode(Engine(DENOISER, _config(cache)), FreeDaveConfig(K, draft, verify),
+    return freedave_decode(Engine(denoiser(), _config(cache)), FreeDaveConfig(K, draft, verify),
                            PROMPTS, batch_size=batch_size, trace=trace)
 
 
-STATIC = {cache: _static(cache)[0] for cache in CACHES}
+@functools.cache
+def static_result(cache):
+    return _static(cache)[0]
 
 
 @pytest.mark.parametrize("cache", CACHES)
 @pytest.mark.parametrize("verify", ["batch", "tree-attention"])
 @pytest.mark.parametrize("K", [2, 4, 8])
 def test_freedave_output_equals_static_decoding_alone_and_in_a_batch(cache, verify, K):
-    static = [s.generated for s in STATIC[cache].sequences]
+    static = [s.generated for s in static_result(cache).sequences]
     for draft in ("nested", "tree"):
         alone = _freedave(cache, K, draft, verify)
         batched = _freedave(cache, K, draft, verify, batch_size=3)
@@ -60,14 +68,14 @@ def test_freedave_output_equals_static_decoding_alone_and_in_a_batch(cache, veri
             [s.steps for s in batched.result.sequences]
         assert alone.states == batched.states
         assert max(s.steps for s in batched.result.sequences) <= batched.result.calls \
-            <= alone.result.calls <= STATIC[cache].calls
+            <= alone.result.calls <= static_result(cache).calls
 
 
 @pytest.mark.parametrize("cache", CACHES)
 def test_one_draft_per_call_is_static_decoding_call_for_call(cache):
     run = _freedave(cache, 1)
-    assert run.result.calls == STATIC[cache].calls
-    assert run.states == [s.steps for s in STATIC[cache].sequences]
+    assert run.result.calls == static_result(cache).calls
+    assert run.states == [s.steps for s in static_result(cache).sequences]
     assert all(set(a) == {1} for a in run.accepted)
 
 
@@ -86,7 +94,7 @@ def test_calls_predicted_from_the_static_trace_equal_the_real_calls(cache, K, tm
                 hist[b] = hist.get(b, 0) + 1
         assert predicted["acceptance_histogram"] == dict(sorted(hist.items()))
     assert predicted["total"] == _freedave(cache, K).result.calls
-    assert predicted["static_calls"] == STATIC[cache].calls
+    assert predicted["static_calls"] == static_result(cache).calls
 
 
 @pytest.mark.parametrize("cache", CACHES)
@@ -94,7 +102,7 @@ def test_a_freedave_run_records_the_static_trace(cache, tmp_path):
     _, static = _static(cache, tmp_path)
     path = tmp_path / "freedave.parquet"
     cfg = _config(cache)
-    with TraceWriter(path, provenance(DENOISER, cfg, batch_size=3)) as writer:
+    with TraceWriter(path, provenance(denoiser(), cfg, batch_size=3)) as writer:
         _freedave(cache, 4, "tree", batch_size=3, trace=writer)
     ours = read_trace(path)
     for seq in range(len(PROMPTS)):
@@ -107,10 +115,10 @@ def test_a_freedave_run_records_the_static_trace(cache, tmp_path):
 
 def test_freedave_refuses_what_it_cannot_verify(tmp_path):
     with pytest.raises(ValueError, match="quota rule with k=1"):
-        freedave_decode(Engine(DENOISER, _config("none", rule=make_rule("threshold", 0.5))),
+        freedave_decode(Engine(denoiser(), _config("none", rule=make_rule("threshold", 0.5))),
                         FreeDaveConfig(2), PROMPTS)
-    with pytest.raises(ValueError, match="temperature 0"):
-        freedave_decode(Engine(DENOISER, _config("none", temperature=1.0)), FreeDaveConfig(2),
+    with pytest.raises(ValueError, match="needs 0"):
+        freedave_decode(Engine(denoiser(), _config("none", temperature=1.0)), FreeDaveConfig(2),
                         PROMPTS)
     for bad in (dict(K=0), dict(draft="wide"), dict(verify="magic")):
         with pytest.raises(ValueError):

@@ -17,6 +17,7 @@ def antiberty():
     return load_antiberty()
 
 
+@pytest.mark.slow
 def test_freedave_on_antiberty_equals_static_decoding(antiberty):
     prompts = builtin_prompts("antiberty", antiberty, 8)[:3]
     config = DecodeConfig(gen_length=8, block_length=8)

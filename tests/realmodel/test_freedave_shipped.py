@@ -1,6 +1,8 @@
 """FreeDave on the shipped trained model: token-for-token static decoding, fewer calls, and
 calls predicted exactly from the static trace."""
 
+import functools
+
 import pytest
 
 from realmodel.engine import DecodeConfig, Engine, decode
@@ -9,8 +11,17 @@ from realmodel.shipped import heldout_problems, load_shipped, problem_prompts
 from realmodel.trace import TraceWriter, provenance, read_trace
 from theory import Quota
 
-DENOISER = load_shipped("tiny-arith")
-PROMPTS = problem_prompts(heldout_problems()[:6], DENOISER)
+
+@functools.cache
+def denoiser():
+    """Loaded on first use, not at import (so that -k filtering stays fast)."""
+    return load_shipped("tiny-arith")
+
+
+@functools.cache
+def prompts():
+    return problem_prompts(heldout_problems()[:6], denoiser())
+
 
 
 def _config(cache):
@@ -21,12 +32,12 @@ def _config(cache):
 def test_freedave_reproduces_static_decoding_of_the_trained_model_with_fewer_calls(cache,
                                                                                       tmp_path):
     path = tmp_path / "static.parquet"
-    with TraceWriter(path, provenance(DENOISER, _config(cache), batch_size=3)) as writer:
-        static = decode(DENOISER, PROMPTS, _config(cache), batch_size=3, trace=writer)
+    with TraceWriter(path, provenance(denoiser(), _config(cache), batch_size=3)) as writer:
+        static = decode(denoiser(), prompts(), _config(cache), batch_size=3, trace=writer)
     predicted = predict_calls(read_trace(path), 4)
     for verify in ("batch", "tree-attention"):
-        run = freedave_decode(Engine(DENOISER, _config(cache)), FreeDaveConfig(4, "nested", verify),
-                              PROMPTS)
+        run = freedave_decode(Engine(denoiser(), _config(cache)),
+                              FreeDaveConfig(4, "nested", verify), prompts())
         assert [s.generated for s in run.result.sequences] == \
             [s.generated for s in static.sequences]
         assert [s.steps for s in run.result.sequences] == predicted["per_sequence"]

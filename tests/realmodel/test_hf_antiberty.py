@@ -73,6 +73,7 @@ def test_shipped_sequences_contain_their_cdr_h3():
         assert seq[seq.find(cdr) + len(cdr):].startswith("WG")
 
 
+@pytest.mark.slow
 def test_antiberty_infills_antibody_regions_far_above_chance_with_every_rule(antiberty,
                                                                               tmp_path):
     prompts = builtin_prompts("antiberty", antiberty, 8)

@@ -1,6 +1,8 @@
 """Replay: the logged rule reproduces every logged decision; other rules are labelled
 counterfactual after their first difference; margins and summaries."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -18,13 +20,18 @@ from realmodel.tiny import random_llada, tiny_config
 from realmodel.trace import TraceWriter, provenance, read_trace
 from theory import Quota, Threshold, commit, make_rule, margins
 
-DENOISER = LLaDADenoiser(random_llada(tiny_config(), seed=5, logit_scale=4.0))
+
+@functools.cache
+def denoiser():
+    """Built on first use, not at import (so that -k filtering stays fast)."""
+    return LLaDADenoiser(random_llada(tiny_config(), seed=5, logit_scale=4.0))
+
 PROMPTS = [Prompt(ids=[7 + i, 30, 11 + 2 * i][: 2 + i % 2], name=f"p{i}") for i in range(3)]
 
 
 def write_trace(path, config, batch_size=2):
-    with TraceWriter(path, provenance(DENOISER, config, batch_size=batch_size)) as writer:
-        result = decode(DENOISER, PROMPTS, config, batch_size=batch_size, trace=writer)
+    with TraceWriter(path, provenance(denoiser(), config, batch_size=batch_size)) as writer:
+        result = decode(denoiser(), PROMPTS, config, batch_size=batch_size, trace=writer)
     return read_trace(path), result
 
 

@@ -1,5 +1,6 @@
 """Traces: round trip, replay of every rule, crash recovery, validation errors."""
 
+import functools
 import json
 
 import numpy as np
@@ -21,15 +22,20 @@ from realmodel.trace import (
 )
 from theory import Quota, commit, make_rule
 
-DENOISER = LLaDADenoiser(random_llada(tiny_config(), seed=31, logit_scale=4.0))
+
+@functools.cache
+def denoiser():
+    """Built on first use, not at import (so that -k filtering stays fast)."""
+    return LLaDADenoiser(random_llada(tiny_config(), seed=31, logit_scale=4.0))
+
 PROMPTS = [Prompt(ids=[5 + i, 40, 22 + 3 * i, 9][: 2 + i], answer=f"a{i}", name=f"p{i}")
            for i in range(3)]
 
 
 def _write(path, config, batch_size=2):
-    meta = provenance(DENOISER, config, batch_size=batch_size)
+    meta = provenance(denoiser(), config, batch_size=batch_size)
     with TraceWriter(path, meta) as writer:
-        result = decode(DENOISER, PROMPTS, config, batch_size=batch_size, trace=writer)
+        result = decode(denoiser(), PROMPTS, config, batch_size=batch_size, trace=writer)
     return result
 
 
@@ -71,18 +77,18 @@ def test_a_run_that_dies_keeps_its_finished_batches(tmp_path):
     config = DecodeConfig(gen_length=8, block_length=8)
     path = tmp_path / "t.parquet"
     with pytest.raises(KeyboardInterrupt):
-        with TraceWriter(path, provenance(DENOISER, config, batch_size=1)) as writer:
-            decode(DENOISER, PROMPTS[:1], config, trace=writer)
+        with TraceWriter(path, provenance(denoiser(), config, batch_size=1)) as writer:
+            decode(denoiser(), PROMPTS[:1], config, trace=writer)
             raise KeyboardInterrupt
     trace = read_trace(path)
     assert not trace.complete and {s.sequence for s in trace.steps()} == {0}
     killed = tmp_path / "k.parquet"
-    writer = TraceWriter(killed, provenance(DENOISER, config, batch_size=1))
-    decode(DENOISER, PROMPTS[:2], config, trace=writer)   # never closed: a killed process
+    writer = TraceWriter(killed, provenance(denoiser(), config, batch_size=1))
+    decode(denoiser(), PROMPTS[:2], config, trace=writer)   # never closed: a killed process
     assert not killed.exists()
     assert {s.sequence for s in read_trace(killed).steps()} == {0, 1}
     with pytest.raises(ValueError, match="interrupted run"):
-        TraceWriter(killed, provenance(DENOISER, config, batch_size=1))
+        TraceWriter(killed, provenance(denoiser(), config, batch_size=1))
 
 
 @pytest.fixture(scope="module")

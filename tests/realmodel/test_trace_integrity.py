@@ -1,6 +1,7 @@
 """Trace integrity: truncated and bit-flipped files, schema versions, mixed runs in a merge,
 duplicate and missing sequences, every kill point of the writer, incomplete traces."""
 
+import functools
 import json
 import shutil
 
@@ -17,20 +18,25 @@ from realmodel.trace_io import METADATA_KEY, read_file, write_atomic
 from realmodel.trace_merge import merge_traces
 from theory import Quota, make_rule
 
-DENOISER = LLaDADenoiser(random_llada(tiny_config(), seed=31, logit_scale=4.0))
+
+@functools.cache
+def denoiser():
+    """Built on first use, not at import (so that -k filtering stays fast)."""
+    return LLaDADenoiser(random_llada(tiny_config(), seed=31, logit_scale=4.0))
+
 PROMPTS = [Prompt(ids=[5 + i, 40, 22 + i, 9][: 2 + i % 3], answer=f"a{i}") for i in range(5)]
 CONFIG = DecodeConfig(rule=Quota(1), gen_length=8, block_length=8, temperature=0.8, seed=2)
 SIZE = 2   # 3 batches: [0, 1], [2, 3], [4]
 
 
 def _meta(config=CONFIG, **extra):
-    return provenance(DENOISER, config, batch_size=SIZE, n_prompts=len(PROMPTS), **extra)
+    return provenance(denoiser(), config, batch_size=SIZE, n_prompts=len(PROMPTS), **extra)
 
 
 def _decode(path, batches=(0, 1, 2), config=CONFIG, close=True, **extra):
     """Decode the given batches into ``path`` (``close=False``: a killed process)."""
     writer = TraceWriter(path, _meta(config, **extra), resume=True)
-    engine = Engine(DENOISER, config)
+    engine = Engine(denoiser(), config)
     for b in batches:
         if b in writer.done:
             continue

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +105,7 @@ def test_drafting_from_an_unverified_forward_can_beat_verified_sources():
     assert brute_force_calls(oracle, x0, mask_id=-1, K=2, sources="any") == 3
 
 
+@pytest.mark.slow
 def test_drafting_from_an_off_path_forward_can_beat_every_static_path_source():
     oracle, x0 = HashOracle(3, 5, 4.0), np.full((1, 4), -1)
     trace = static_decode(oracle, x0, mask_id=-1).traces[0]
