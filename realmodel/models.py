@@ -1,8 +1,10 @@
 """Named models, prompt files, built-in prompt sets and scoring for ``paradec decode``.
 
 ``load_denoiser(spec)`` accepts ``tiny-random`` (a seeded random LLaDA-shaped model built
-in memory), ``antiberty`` (the pretrained AntiBERTy shipped by its package), or a folder:
-a LLaDA checkpoint (config.json with model_type "llada") or any transformers masked LM.
+in memory), ``antiberty`` (the pretrained AntiBERTy shipped by its package), the name of a
+shipped model (``realmodel.shipped.SHIPPED``), or a folder: a LLaDA checkpoint
+(config.json with model_type "llada"), a shipped-format folder or any transformers
+masked LM.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import torch
 from realmodel.checkpoint import fingerprint, load_llada, read_config
 from realmodel.denoiser import Denoiser, LLaDADenoiser
 from realmodel.hf import load_antiberty, load_masked_lm
-from realmodel.prompts import DecodeResult, Prompt
+from realmodel.prompts import DecodeResult, Prompt, token_ids
 from realmodel.tiny import random_llada, tiny_config
 
 __all__ = ["DTYPES", "load_denoiser", "read_prompts", "builtin_prompts", "antibodies",
@@ -56,14 +58,14 @@ def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", see
                              default_gen_length=32)
     if spec == "antiberty":
         return load_antiberty(dtype=torch_dtype, device=device)
-    from realmodel.shipped import is_shipped, load_shipped
+    from realmodel.shipped import SHIPPED, is_shipped, load_shipped
 
     if is_shipped(spec):
         return load_shipped(spec, device=device, dtype=torch_dtype)
     path = Path(spec)
     if not path.is_dir():
         raise FileNotFoundError(f"--model {spec!r}: not a folder, and not one of "
-                                f"{TINY_RANDOM}, antiberty")
+                                f"{', '.join([TINY_RANDOM, 'antiberty', *SHIPPED])}")
     raw = _read_json(path / "config.json") if (path / "config.json").is_file() else {}
     if raw.get("model_type") == "llada" or "LLaDAModelLM" in raw.get("architectures", []):
         read_config(path)
@@ -105,7 +107,10 @@ def _local_tokenizer(path: Path) -> Any:
 def read_prompts(path: str | Path, denoiser: Denoiser) -> list[Prompt]:
     """Prompts from JSONL: ``{"prompt": text, "suffix"?: text, "answer"?: text}`` through
     the model's tokenizer, or ``{"input_ids": [...], "suffix_ids"?: [...], "answer_ids"?:
-    [...], "answer"?: text}``. Errors name the line."""
+    [...], "answer"?: text}``; ``"name"?: text`` in either. Each field has one type: text
+    for prompt, suffix, answer and name, a list of non-negative integer token ids for the
+    ``*_ids`` (null means absent, except for prompt and input_ids). Anything else (a
+    number for text, text or a float for an id) is an error naming the line and field."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"prompt file {path} does not exist")
@@ -128,34 +133,53 @@ def read_prompts(path: str | Path, denoiser: Denoiser) -> list[Prompt]:
             raise ValueError(f"{path}:{number}: not JSON ({err})") from None
         if not isinstance(item, dict) or ("prompt" in item) == ("input_ids" in item):
             raise ValueError(f"{path}:{number}: need exactly one of 'prompt' or 'input_ids'")
-        name = str(item.get("name", f"{path.name}:{number}"))
-        answer = None if item.get("answer") is None else str(item["answer"])
-        for key in ("prompt", "suffix", "answer", "name"):
-            if item.get(key) is not None and not isinstance(item[key], (str, int, float)):
-                raise ValueError(f"{path}:{number}: '{key}' must be text, got "
-                                 f"{type(item[key]).__name__}")
-        if "prompt" in item:
-            suffix_text = None if item.get("suffix") is None else str(item["suffix"])
-            ids, suffix = denoiser.encode(str(item["prompt"]), suffix_text)
-            prompts.append(Prompt(ids=tuple(ids), suffix=tuple(suffix), answer=answer,
+        where = f"{path}:{number}"
+        f = {key: _field(item, key, where) for key in (*_TEXT_FIELDS, *_ID_FIELDS)}
+        name = f["name"] if f["name"] is not None else f"{path.name}:{number}"
+        if f["prompt"] is not None:
+            ids, suffix = denoiser.encode(f["prompt"], f["suffix"])
+            prompts.append(Prompt(ids=tuple(ids), suffix=tuple(suffix), answer=f["answer"],
                                   name=name))
-            continue
-        for key in ("input_ids", "suffix_ids", "answer_ids"):
-            if key in item and not isinstance(item[key], list) and \
-                    not (key == "answer_ids" and item[key] is None):
-                raise ValueError(f"{path}:{number}: '{key}' must be a list of token ids, got "
-                                 f"{type(item[key]).__name__}")
-        try:
-            answer_ids = item.get("answer_ids")
-            prompts.append(Prompt(ids=tuple(item["input_ids"]),
-                                  suffix=tuple(item.get("suffix_ids", ())), answer=answer,
-                                  answer_ids=None if answer_ids is None else tuple(answer_ids),
-                                  name=name))
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{path}:{number}: bad token ids ({err})") from None
+        else:
+            prompts.append(Prompt(ids=f["input_ids"], suffix=f["suffix_ids"] or (),
+                                  answer=f["answer"], answer_ids=f["answer_ids"], name=name))
     if not prompts:
         raise ValueError(f"prompt file {path} has no prompts")
     return prompts
+
+
+_TEXT_FIELDS = ("prompt", "suffix", "answer", "name")
+_ID_FIELDS = ("input_ids", "suffix_ids", "answer_ids")
+
+
+def _field(item: dict[str, Any], key: str, where: str) -> Any:
+    """The value of ``key`` in a prompt line: text for the text fields, a tuple of
+    integer token ids for the id fields, None when absent (or null, for the optional
+    fields); ValueError naming ``where`` and the field otherwise."""
+    value = item.get(key)
+    if value is None and (key not in item or key not in ("prompt", "input_ids")):
+        return None
+    if key in _TEXT_FIELDS:
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: '{key}' must be text (a JSON string), got "
+                             f"{_json_kind(value)}")
+        return value
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: '{key}' must be a list of integer token ids, got "
+                         f"{_json_kind(value)}")
+    ids = token_ids(value, f"{where}: '{key}'")
+    if any(t < 0 for t in ids):
+        raise ValueError(f"{where}: '{key}' holds {min(ids)}: token ids are >= 0")
+    return ids
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    kind = {bool: "a boolean", int: "a number", float: "a number", str: "text",
+            list: "a list", dict: "an object"}.get(type(value), "null")
+    text = json.dumps(value)
+    return f"{kind} ({text if len(text) <= 40 else text[:37] + '...'})"
 
 
 def antibodies() -> list[dict[str, str]]:

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from realmodel.sampling import SpecialTokens
 
-__all__ = ["Prompt", "Canvas", "build_canvas", "SequenceResult", "DecodeResult"]
+__all__ = ["Prompt", "token_ids", "Canvas", "build_canvas", "SequenceResult", "DecodeResult"]
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,13 @@ class Prompt:
         for part in ("ids", "suffix", "answer_ids"):
             value = getattr(self, part)
             if value is not None:
-                object.__setattr__(self, part, _token_ids(value, f"prompt {self.name!r}: {part}"))
+                object.__setattr__(self, part, token_ids(value, f"prompt {self.name!r}: {part}"))
         for part in ("ids", "suffix"):
             if any(t < 0 for t in getattr(self, part)):
                 raise ValueError(f"prompt {self.name!r}: negative token id in {part}")
 
 
-def _token_ids(values: Sequence[object], what: str) -> tuple[int, ...]:
+def token_ids(values: Sequence[object], what: str) -> tuple[int, ...]:
     """``values`` as a tuple of ints; a float, bool or text id is an error, never rounded."""
     if isinstance(values, (str, bytes)):
         raise ValueError(f"{what} must be a sequence of integer token ids, got text")
@@ -107,13 +107,15 @@ def build_canvas(prompts: Sequence[Prompt], gen_length: int, specials: SpecialTo
 @dataclass
 class SequenceResult:
     """One decoded sequence: its generated ids, the forward calls it needed (its own
-    decoding steps) and how many tokens each step committed."""
+    decoding steps), how many tokens each step committed and, when a call evaluated
+    several states of it (FreeDave), how many states in all."""
 
     row: int
     prompt_ids: list[int]
     generated: list[int]
     steps: int
     commits: list[int]
+    states: int | None = None
     answer: str | None = None
     answer_ids: list[int] | None = None
     text: str | None = None

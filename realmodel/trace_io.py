@@ -1,9 +1,10 @@
 """Durable trace files: atomic writes, page checksums, content digests, run identity.
 
-Every trace file paradec writes goes through :func:`write_atomic`: the table is written to
-a hidden temporary file beside the target (Parquet page CRC checksums on), fsync'ed,
-renamed over the target and the folder fsync'ed, so a process killed at any moment leaves
-either the old state or the complete new file, never a torn one (POSIX rename is atomic).
+Every trace file paradec writes goes through :func:`write_atomic` (other files through
+:func:`write_bytes_atomic`): the table is written to a hidden temporary file beside the
+target (Parquet page CRC checksums on), fsync'ed, renamed over the target and the folder
+fsync'ed, so a process killed at any moment leaves either the old state or the complete
+new file, never a torn one (POSIX rename is atomic).
 
 Two checks catch corruption after the fact: Parquet page checksums (verified by
 :func:`read_file`) catch flipped bytes in data pages, and a SHA-256 digest over the
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA_VERSION", "provenance", "METADATA_KEY", "DIGEST_KEY", "RUN_FIELDS",
            "write_atomic", "read_file",
            "content_digest", "run_mismatch", "fsync_dir", "remove_stale_temporaries",
-           "write_json_atomic",
+           "write_bytes_atomic", "write_json_atomic",
            "prompts_digest"]
 
 SCHEMA_VERSION = 1
@@ -222,11 +223,17 @@ def prompts_digest(prompts: Sequence[Any]) -> str:
     return h.hexdigest()
 
 
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary, fsync, rename): a failed write
+    leaves the old file as it was."""
+    with _atomic(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
 def write_json_atomic(path: Path, record: dict[str, Any]) -> Path:
     """Write ``record`` as JSON to ``path`` atomically (temporary, fsync, rename)."""
-    with _atomic(path) as tmp:
-        tmp.write_bytes(json.dumps(record, sort_keys=True, default=str).encode())
-    return path
+    return write_bytes_atomic(path, json.dumps(record, sort_keys=True, default=str).encode())
 
 
 def provenance(denoiser: Denoiser, config: DecodeConfig, *, batch_size: int,

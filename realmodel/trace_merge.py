@@ -8,7 +8,8 @@ check (no missing or duplicate sequences) is :func:`realmodel.trace_check.check_
 run on the joined table before anything is marked complete.
 
 :func:`merge_traces` (``paradec merge``; rank 0 of ``torchrun ... paradec decode``) joins
-complete rank files into one complete trace.
+the complete rank files of one multi-process run (and nothing else: a single-process or
+an already merged trace has no rank) into one complete trace.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 
 from realmodel.trace_io import run_mismatch
 
-__all__ = ["Piece", "join", "merge_traces"]
+__all__ = ["Piece", "join", "check_merge_paths", "merge_traces"]
 
 Piece = tuple[Path, pa.Table, dict[str, Any]]
 
@@ -51,42 +52,56 @@ def join(pieces: Sequence[Piece], error: type[Exception], ignore: Sequence[str] 
     return [by_batch[b] for b in sorted(by_batch)]
 
 
-def merge_traces(out: str | Path, parts: Sequence[str | Path], *,
-                 remove_parts: bool = False) -> Path:
-    """Join complete rank traces ``parts`` into one complete trace ``out`` (atomic write).
-
-    Every part must be a complete trace of the same run apart from its rank, the ranks
-    must be exactly 0 .. world_size - 1 (when the parts name them), no batch may repeat,
-    and the result must hold every prompt of the run once (no gaps). Raises
-    :class:`realmodel.trace.TraceError` naming the file and the problem. ``remove_parts``
-    deletes the parts once ``out`` is durable.
-    """
-    from realmodel.trace import SCHEMA, SCHEMA_VERSION, TraceError, read_trace
-    from realmodel.trace_check import check_table
-    from realmodel.trace_io import fsync_dir, remove_stale_temporaries, write_atomic
-
+def check_merge_paths(out: str | Path, parts: Sequence[str | Path]) -> Path:
+    """``out`` as a Path if it may receive the merge of ``parts``: it ends in .parquet,
+    there is at least one part and ``out`` is none of them; ValueError otherwise."""
     out = Path(out)
     if out.suffix != ".parquet":
         raise ValueError(f"merged trace path {out} must end in .parquet")
     if not parts:
         raise ValueError("no trace parts to merge")
+    for p in map(Path, parts):
+        if p.absolute() == out.absolute() or (p.exists() and out.exists()
+                                              and p.samefile(out)):
+            raise ValueError(f"part {p} would be overwritten by the merged trace {out}: "
+                             "write the output elsewhere")
+    return out
+
+
+def merge_traces(out: str | Path, parts: Sequence[str | Path], *,
+                 remove_parts: bool = False) -> Path:
+    """Join the rank traces ``parts`` of one multi-process run into one complete trace
+    ``out`` (atomic write).
+
+    Every part must be a complete rank trace (its provenance records ``rank`` and
+    ``world_size`` > 1, as ``torchrun ... paradec decode`` writes them) of the same run
+    apart from its rank; the ranks must be exactly 0 .. world_size - 1, each once; no
+    batch may repeat, the result must hold every prompt of the run once (no gaps), and
+    ``out`` may not be one of the parts. Raises :class:`realmodel.trace.TraceError`
+    naming the file and the problem. ``remove_parts`` deletes the parts once ``out`` is
+    durable.
+    """
+    from realmodel.trace import SCHEMA, SCHEMA_VERSION, TraceError, read_trace
+    from realmodel.trace_check import check_table
+    from realmodel.trace_io import fsync_dir, remove_stale_temporaries, write_atomic
+
+    out = check_merge_paths(out, parts)
     remove_stale_temporaries(out.parent, out.name)     # a merge that was killed
     traces = [read_trace(Path(p)) for p in parts]
     for t in traces:
         if not t.complete:
             raise TraceError(f"{t.path}: incomplete trace (its run was interrupted); finish "
                              "it with --resume before merging")
-    ranks = [t.provenance.get("rank") for t in traces]
-    world = traces[0].provenance.get("world_size")
-    if all(r is not None for r in ranks):
-        if len(set(ranks)) != len(ranks):
-            dup = next(r for r in ranks if ranks.count(r) > 1)
-            paths = [str(t.path) for t, r in zip(traces, ranks, strict=True) if r == dup]
-            raise TraceError(f"rank {dup} appears in more than one part: {paths}")
-        missing = sorted(set(range(int(world or 0))) - set(ranks))
-        if missing:
-            raise TraceError(f"ranks {missing} of world size {world} are missing from the "
-                             "parts")
+        _check_rank_part(t, TraceError)
+    ranks = [t.provenance["rank"] for t in traces]
+    world = traces[0].provenance["world_size"]
+    if len(set(ranks)) != len(ranks):
+        dup = next(r for r in ranks if ranks.count(r) > 1)
+        paths = [str(t.path) for t, r in zip(traces, ranks, strict=True) if r == dup]
+        raise TraceError(f"rank {dup} appears in more than one part: {paths}")
+    missing = sorted(set(range(world)) - set(ranks))
+    if missing:
+        raise TraceError(f"ranks {missing} of world size {world} are missing from the parts")
     tables = join([(t.path, t.table, t.provenance) for t in traces], TraceError,
                   ignore=("rank",))
     meta = {k: v for k, v in traces[0].provenance.items() if k != "rank"}
@@ -97,7 +112,17 @@ def merge_traces(out: str | Path, parts: Sequence[str | Path], *,
     write_atomic(out, SCHEMA, tables, meta)
     if remove_parts:
         for p in parts:
-            if Path(p).resolve() != out.resolve():
-                Path(p).unlink(missing_ok=True)
+            Path(p).unlink(missing_ok=True)
         fsync_dir(out.parent)
     return out
+
+
+def _check_rank_part(trace: Any, error: type[Exception]) -> None:
+    """A rank part records an integer ``world_size`` > 1 and a ``rank`` inside it."""
+    rank, world = trace.provenance.get("rank"), trace.provenance.get("world_size")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (rank, world)) or \
+            not 0 <= rank < world or world < 2:
+        raise error(f"{trace.path}: not a rank part of a multi-process run (rank {rank!r}, "
+                    f"world_size {world!r} in its provenance; a single-process or merged "
+                    "trace has no rank); merge joins the OUT.rankRofN.parquet files of one "
+                    "torchrun decode")

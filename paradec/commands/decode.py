@@ -12,7 +12,8 @@ Example::
 A killed run continues with the same arguments plus ``--resume`` (finished batches are
 kept; the result equals an uninterrupted run). ``torchrun --nproc_per_node N -m paradec
 decode ...`` shards the batches over N processes (batch b on rank b mod N), each writes
-``OUT.rankRofN.parquet`` and rank 0 merges them into OUT (docs/reliability.md).
+``OUT.rankRofN.parquet`` and rank 0 merges them into OUT (docs/reliability.md). An
+existing OUT is refused unless ``--overwrite`` (then replaced atomically at the end).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__.split("\n")[0].replace("``", "") if __doc__ else None)
     p.add_argument("--model", required=True,
                    help="a LLaDA checkpoint folder, a transformers masked-LM folder, "
-                        "'antiberty', 'tiny-random' or a shipped model ('tiny-arith')")
+                        "'antiberty', 'tiny-random' or the name of a shipped model")
     p.add_argument("--prompts", help="JSONL with {prompt[, suffix, answer]} or {input_ids"
                    "[, suffix_ids, answer_ids]}; default: the model's built-in prompt set")
     p.add_argument("--limit", type=int, help="decode only the first N prompts")
@@ -63,7 +64,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--trust-remote-code", action="store_true",
                    help="let transformers run a masked-LM folder's own code (off by default; "
                         "LLaDA and shipped checkpoints never need it)")
-    p.add_argument("--trace", required=True, help="output trace, OUT.parquet")
+    p.add_argument("--trace", required=True, help="output trace, OUT.parquet (an existing "
+                   "one is refused unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing OUT.parquet (atomically, once the run is done)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run that left OUT.parquet.partial/ (same "
                         "arguments; a different model, rule, config, prompt set, batch size "
@@ -117,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.gen_length is not None and args.gen_length < 1:
         raise ValueError(f"--gen-length must be >= 1, got {args.gen_length}")
+    _check_trace(args, world)
     device = world.device(args.device)
     world.init(device)
     try:
@@ -171,22 +176,17 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
         writer = TraceWriter(path, meta, resume=args.resume)
         todo = [b for b in world.mine(n_batches) if b not in writer.done]
     bar = _progress(args, sum(len(prompts[b * size:(b + 1) * size]) for b in todo) * L)
-    parts, fd_runs = [], []
+    now = DecodeResult()
     if writer is not None:
-        with writer:
-            for b in todo:
-                writer.batch = b
-                chunk = prompts[b * size:(b + 1) * size]
-                rows = range(b * size, b * size + len(chunk))
-                update = None if bar is None else bar.update
-                if fd is None:
-                    parts.append(engine.run(chunk, rows, trace=writer, progress=update))
-                else:
-                    from realmodel.freedave import freedave_run
+        strategy = None
+        if fd is not None:
+            from realmodel.freedave import FreeDaveBlocks
 
-                    fd_runs.append(freedave_run(engine, fd, chunk, rows, trace=writer,
-                                                progress=update))
-                    parts.append(fd_runs[-1].result)
+            strategy = FreeDaveBlocks(fd)
+        with writer:
+            now = engine.decode(prompts, batch_size=size, batches=todo, trace=writer,
+                                progress=None if bar is None else bar.update,
+                                strategy=strategy)
     if bar is not None:
         bar.close()
     if world.distributed:
@@ -196,12 +196,28 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
         if writer is not None:
             merge_traces(args.trace, [rank_trace_path(args.trace, _with_rank(world, r))
                                       for r in range(world.size)], remove_parts=True)
-    now = DecodeResult.merge(parts)
     whole = len(todo) == n_batches
     result = now if whole else _result_from_trace(args.trace, prompts, now)
-    freedave = None if fd is None else _freedave_summary(fd, fd_runs, whole)
+    freedave = None if fd is None else _freedave_summary(fd, now, whole)
     return _report(args, denoiser, rule, config, prompts, result, freedave, now=now,
                    resumed=not whole)
+
+
+def _check_trace(args: argparse.Namespace, world: Any) -> None:
+    """Refuse an existing trace (under torchrun also this rank's own file) unless
+    --overwrite, and a trace that is the prompt file; --resume continues what is there."""
+    from paradec.commands.outputs import check_output
+    from realmodel.distributed import rank_trace_path
+
+    if args.resume:
+        if args.overwrite:
+            raise ValueError("--resume continues the run in --trace and --overwrite replaces "
+                             "it: pass one of them")
+        return
+    paths = [args.trace, *([rank_trace_path(args.trace, world)] if world.distributed else [])]
+    for path in paths:
+        check_output(path, "--trace", overwrite=args.overwrite, resume=True,
+                     inputs=[("--prompts", args.prompts)])
 
 
 def _with_rank(world: Any, rank: int) -> Any:
@@ -308,17 +324,18 @@ def _freedave_config(args: argparse.Namespace, config: Any) -> Any:
     return FreeDaveConfig(args.freedave, args.draft, args.verify)
 
 
-def _freedave_summary(fd: Any, runs: Any, whole: bool) -> dict[str, Any]:
+def _freedave_summary(fd: Any, result: Any, whole: bool) -> dict[str, Any]:
     """FreeDave's counters over the batches this process decoded (all of them unless the
     run was resumed or sharded: then ``scope`` says so)."""
+    from realmodel.freedave import FreeDaveRun
+
+    run = FreeDaveRun(result)
     hist: dict[int, int] = {}
-    for run in runs:
-        for rounds in run.accepted:
-            for b in rounds:
-                hist[b] = hist.get(b, 0) + 1
+    for rounds in run.accepted:
+        for b in rounds:
+            hist[b] = hist.get(b, 0) + 1
     return {"K": fd.K, "draft": fd.draft, "verify": fd.verify,
-            "states": sum(run.total_states for run in runs),
-            "sequence_states": [n for run in runs for n in run.states],
+            "states": run.total_states, "sequence_states": run.states,
             "acceptance_histogram": dict(sorted(hist.items())),
             "scope": "all batches" if whole else "batches decoded by this process"}
 

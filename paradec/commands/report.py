@@ -8,6 +8,11 @@ the logged rule, counterfactual for the others; calibration; profile fits). Writ
 ``<out>/summary.json``, ``<out>/results.md`` and ``<out>/figures/``; on the embedded
 defaults also ``docs/results.md`` and ``docs/figures/*.png``. Exits 1 if any check failed
 (e.g. FreeDave's output differs from static decoding's). See docs/report.md.
+
+The default folders (``runs/report``, ``docs``) are the report's own and every run
+regenerates them; any other ``--out`` that holds files, or ``--docs`` that holds
+results.md or a figure, is refused unless ``--overwrite``. The run folder is replaced
+whole: the old one is kept aside while the report runs and put back if it fails.
 """
 
 from __future__ import annotations
@@ -28,9 +33,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--prompts", default=None, metavar="FILE",
                    help="JSONL prompts (needed for a non-shipped model); without reference "
                         "answers, agreement with static decoding replaces accuracy")
-    p.add_argument("--out", default="runs/report", help="run folder (default: %(default)s)")
+    p.add_argument("--out", default="runs/report", help="run folder (default: %(default)s, "
+                   "replaced by every run; another folder that holds files needs --overwrite)")
     p.add_argument("--docs", default="docs", help="where results.md and figures/ go on the "
-                   "embedded defaults (default: %(default)s)")
+                   "embedded defaults (default: %(default)s; another folder that holds them "
+                   "needs --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out folder and --docs files")
     p.add_argument("--problems", type=int, default=200,
                    help="prompts decoded (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random part")
@@ -54,6 +63,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from paradec.commands.outputs import replacing
     from paradec.report import ReportOptions, run_report
 
     opts = ReportOptions(model=args.model, device=args.device, dtype=args.dtype,
@@ -62,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
                          lp_instances=args.lp_instances, n=args.n, sweep=args.sweep,
                          batch_size=args.batch_size, gen_length=args.gen_length,
                          block_length=args.block_length, threads=args.threads)
-    summary = run_report(opts, progress=not args.no_progress)
+    _check_outputs(opts, args.overwrite)
+    with replacing(opts.out_dir):
+        summary = run_report(opts, progress=not args.no_progress)
     for r in summary["sections"].values():
         print(f"[{'ok' if r['ok'] else 'FAILED'}] {r['title']} ({r['seconds']:.1f} s): "
               f"{r['line']}")
@@ -74,3 +86,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"paradec report: failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_outputs(opts: Any, overwrite: bool) -> None:
+    """The run folder and the published docs files: the defaults are regenerated, other
+    folders that hold them need --overwrite; the inputs may not lie in the run folder."""
+    from pathlib import Path
+
+    from paradec.commands.outputs import check_output
+    from paradec.figures import FIGURES
+    from paradec.report import ReportOptions
+
+    default = ReportOptions()
+    own = Path(opts.out).resolve() == Path(default.out).resolve()
+    check_output(opts.out_dir, "--out", overwrite=overwrite or own, folder=True,
+                 inputs=[("--model", opts.model if Path(opts.model).exists() else None),
+                         ("--prompts", opts.prompts)])
+    if opts.docs_dir is not None:
+        own = opts.docs_dir.resolve() == Path(default.docs).resolve()
+        for name in ("results.md", *(f"figures/{f}.png" for f in FIGURES)):
+            check_output(opts.docs_dir / name, "--docs", overwrite=overwrite or own)

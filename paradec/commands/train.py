@@ -6,7 +6,9 @@
 Without --steps, --seed, --lr, --batch-size or --init it runs the shipped model's recipe
 (``realmodel.shipped.train.RECIPE``: two stages, the first kept in DIR/stage1). The folder
 is in the shipped format (LLaDA's config.json + model.safetensors, vocab.json,
-generation.json, train_log.json) and loads with ``paradec eval --model DIR``.
+generation.json, train_log.json) and loads with ``paradec eval --model DIR``. A DIR that
+holds files is refused unless ``--overwrite``; then the old folder is kept aside while
+training and put back if the run fails.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from typing import Any
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("train", help="train the shipped arithmetic dLLM",
                               description=__doc__.split("\n")[0].replace("``", ""))
-    p.add_argument("--out", required=True, help="output folder (created)")
+    p.add_argument("--out", required=True, help="output folder (created; an existing one "
+                   "that holds files is refused unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out folder (the old one is restored if "
+                        "training fails)")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the "
                    "shipped model's)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -38,30 +44,32 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from paradec.commands.outputs import replacing
     from realmodel.shipped.train import TrainConfig, train, train_recipe
 
     echo = None if args.quiet else print
     _check(args)
     custom = any(v is not None for v in (args.steps, args.batch_size, args.lr, args.init,
                                          args.seed))
-    if not custom:
-        train_recipe(args.out, device=args.device, threads=args.threads, echo=echo)
-        _summary(args.out)
-        return 0
-    cfg = TrainConfig(seed=args.seed or 0)
-    changes = {k: v for k, v in (("steps", args.steps), ("threads", args.threads),
-                                 ("batch_size", args.batch_size), ("lr", args.lr))
-               if v is not None}
-    cfg = replace(cfg, **changes)
-    train(cfg, args.out, device=args.device, init=args.init, echo=echo)
+    with replacing(args.out):
+        if not custom:
+            train_recipe(args.out, device=args.device, threads=args.threads, echo=echo)
+        else:
+            changes = {k: v for k, v in (("steps", args.steps), ("threads", args.threads),
+                                         ("batch_size", args.batch_size), ("lr", args.lr))
+                       if v is not None}
+            cfg = replace(TrainConfig(seed=args.seed or 0), **changes)
+            train(cfg, args.out, device=args.device, init=args.init, echo=echo)
     _summary(args.out)
     return 0
 
 
 def _check(args: argparse.Namespace) -> None:
     """Bad flags are refused before any work (and before the output folder is made)."""
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise ValueError(f"--out {args.out} exists and is not a folder")
+    from paradec.commands.outputs import check_output
+
+    check_output(args.out, "--out", overwrite=args.overwrite, folder=True,
+                 inputs=[("--init", args.init)])
     if args.seed is not None and args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     for flag, value in (("--steps", args.steps), ("--threads", args.threads),

@@ -171,12 +171,15 @@ def render_results(summary: dict[str, Any], opts: ReportOptions) -> str:
 
 
 def write_results(summary: dict[str, Any], opts: ReportOptions) -> list[str]:
-    """Write ``<out>/results.md`` and, on the embedded defaults, ``<docs>/results.md``."""
+    """Write ``<out>/results.md`` and, on the embedded defaults, ``<docs>/results.md``
+    (each atomically: a failed write leaves the old file)."""
+    from realmodel.trace_io import write_bytes_atomic
+
     text = render_results(summary, opts)
     paths = [opts.out_dir / "results.md"]
     if opts.docs_dir is not None:
         opts.docs_dir.mkdir(parents=True, exist_ok=True)
         paths.append(opts.docs_dir / "results.md")
     for p in paths:
-        p.write_text(text)
+        write_bytes_atomic(p, text.encode())
     return [str(p) for p in paths]

@@ -93,6 +93,15 @@ def test_decode_still_loads_the_good_folder(folders, tmp_path):
     assert code == 0, err
 
 
+def test_decode_lists_every_model_name_for_an_unknown_model(tmp_path):
+    from realmodel.shipped import SHIPPED
+
+    line = assert_usage_error(run_cli(["decode", "--model", "/nope", "--rule", "quota",
+                                       "--trace", str(tmp_path / "t.parquet")]), "not one of")
+    for name in ("tiny-random", "antiberty", *SHIPPED):
+        assert name in line, (name, line)
+
+
 PARAM_FLAGS = {"k": "quota", "tau": "threshold", "f": "factor", "delta": "frechet",
                "gamma": "entropy"}
 
@@ -110,9 +119,10 @@ def test_decode_names_a_non_finite_quota(value):
 @example("quota", "k", 2.5)
 @example("threshold", "tau", 1.5)
 @example("factor", "f", -1.0)
-def test_decode_names_a_bad_rule_parameter_before_loading_a_model(rule, flag, value):
+def test_decode_names_a_bad_rule_parameter_before_loading_a_model(trace, rule, flag, value):
+    out = Path(trace).with_name("never-written.parquet")  # a writable folder, also as non-root
     result = run_cli(["decode", "--model", "/nonexistent/model", "--rule", rule,
-                      f"--{flag}={value!r}", "--trace", "/nonexistent/t.parquet"])
+                      f"--{flag}={value!r}", "--trace", str(out)])
     cls = RULES[rule]
     if flag != cls.parameter:
         assert_usage_error(result, f"--{flag} is not a parameter of the {rule} rule")

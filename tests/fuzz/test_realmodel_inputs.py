@@ -42,8 +42,8 @@ def _ok_ids(value: object) -> bool:
 @st.composite
 def prompt_lines(draw):
     """(line text, whether read_prompts must accept it) for a tokenizer-less model."""
-    kind = draw(st.sampled_from(["good", "good", "junk field", "text", "json scalar",
-                                 "both", "neither", "prompt"]))
+    kind = draw(st.sampled_from(["good", "good", "junk field", "junk text field", "text",
+                                 "json scalar", "both", "neither", "prompt"]))
     if kind == "text":
         return draw(st.text(min_size=1, max_size=12).filter(
             lambda t: t.strip() and "\n" not in t)), False
@@ -64,8 +64,12 @@ def prompt_lines(draw):
     elif kind == "junk field":
         key = draw(st.sampled_from(["input_ids", "suffix_ids", "answer_ids"]))
         item[key] = draw(JUNK)
-        ok = _ok_ids(item[key]) or (key == "answer_ids" and item[key] is None)
+        ok = _ok_ids(item[key]) or (key != "input_ids" and item[key] is None)
         return json.dumps(item), ok
+    elif kind == "junk text field":  # one type per field: text, or null for absent
+        key = draw(st.sampled_from(["suffix", "answer", "name"]))
+        item[key] = draw(JUNK | st.integers())
+        return json.dumps(item), item[key] is None or isinstance(item[key], str)
     return json.dumps(item), kind == "good"
 
 
@@ -74,6 +78,8 @@ def prompt_lines(draw):
 @example([('{"input_ids": [true]}', False)], False)
 @example([('{"input_ids": [5, 6], "suffix_ids": 7}', False)], False)
 @example([('{"input_ids": [-1]}', False)], False)
+@example([('{"input_ids": [5], "answer": 12}', False)], False)
+@example([('{"input_ids": [5], "answer_ids": [-3]}', False)], False)
 def test_read_prompts_names_the_bad_line(denoiser, lines, blank_lines):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "prompts.jsonl"
@@ -90,6 +96,29 @@ def test_read_prompts_names_the_bad_line(denoiser, lines, blank_lines):
     number = bad[0] + 1 if not blank_lines else 2 * bad[0] + 2
     message = str(err.value)
     assert f"prompts.jsonl:{number}" in message or "has no tokenizer" in message, message
+
+
+@pytest.mark.parametrize(("line", "field", "got"), [
+    ('{"prompt": 5}', "'prompt' must be text", "a number (5)"),
+    ('{"prompt": null}', "'prompt' must be text", "null"),
+    ('{"prompt": ["a"]}', "'prompt' must be text", "a list"),
+    ('{"prompt": "1+1=", "suffix": 3}', "'suffix' must be text", "a number (3)"),
+    ('{"prompt": "1+1=", "answer": 2}', "'answer' must be text", "a number (2)"),
+    ('{"input_ids": [5], "name": true}', "'name' must be text", "a boolean"),
+    ('{"input_ids": "5 6"}', "'input_ids' must be a list of integer token ids", "text"),
+    ('{"input_ids": null}', "'input_ids' must be a list of integer token ids", "null"),
+    ('{"input_ids": [5], "suffix_ids": 7}', "'suffix_ids' must be a list", "a number (7)"),
+    ('{"input_ids": [5], "answer_ids": {"a": 1}}', "'answer_ids' must be a list", "an object"),
+    ('{"input_ids": [5, 2.5]}', "'input_ids' holds 2.5", "not an integer"),
+])
+def test_read_prompts_names_the_line_and_the_field_of_a_wrong_type(denoiser, tmp_path, line,
+                                                                   field, got):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"input_ids": [4]}\n' + line + "\n")
+    with pytest.raises(ValueError) as err:
+        read_prompts(path, denoiser)
+    message = str(err.value)
+    assert message.startswith(f"{path}:2: ") and field in message and got in message, message
 
 
 @pytest.mark.parametrize(("content", "phrase"), [

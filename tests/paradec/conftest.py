@@ -1,7 +1,6 @@
 """A small report context on the shipped model, built once per test process."""
 
 import pytest
-import torch
 
 
 @pytest.fixture(scope="session")
@@ -10,7 +9,6 @@ def small_context(tmp_path_factory):
     sweep_rows, static_result, trace, freedave_rows."""
     from paradec.report import ReportOptions, model
 
-    torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("report-context")
     opts = ReportOptions(problems=4, sweep="tiny", out=str(out), batch_size=4,
                          freedave_k=(1, 2, 4))

@@ -4,13 +4,10 @@ rank-0 merge inside ``paradec decode`` (ranks simulated one after another in-pro
 import json
 
 import pytest
-import torch
 
-import realmodel.trace_merge
 from paradec.cli import main
 from realmodel.trace import read_trace
-
-torch.set_num_threads(1)   # as tests/realmodel/conftest.py: 2 shared cores under xdist
+from tests.ranks import decode_as_two_ranks
 
 DECODE = ["decode", "--model", "tiny-random", "--rule", "quota", "--gen-length", "8",
           "--batch-size", "1", "--progress", "off"]
@@ -20,18 +17,10 @@ DECODE = ["decode", "--model", "tiny-random", "--rule", "quota", "--gen-length",
 def ranks(tmp_path, monkeypatch):
     """Rank files of a 2-process run: rank 1 then rank 0 run in this process (no process
     group); rank 0 merges them into t.parquet, keeping the parts for the tests."""
-    merge = realmodel.trace_merge.merge_traces
-    monkeypatch.setattr(realmodel.trace_merge, "merge_traces",
-                        lambda out, parts, remove_parts: merge(out, parts))
-    monkeypatch.setattr("realmodel.distributed.World.init", lambda self, device: None)
-    monkeypatch.setattr("realmodel.distributed.World.barrier", lambda self: None)
-    for r in (1, 0):
-        monkeypatch.setenv("RANK", str(r))
-        monkeypatch.setenv("WORLD_SIZE", "2")
-        assert main([*DECODE, "--trace", str(tmp_path / "t.parquet")]) == 0
-    monkeypatch.delenv("RANK")
-    monkeypatch.delenv("WORLD_SIZE")
-    return [tmp_path / f"t.rank{r}of2.parquet" for r in (0, 1)]
+    def decode(out: str) -> None:
+        assert main([*DECODE, "--trace", out]) == 0
+
+    return decode_as_two_ranks(monkeypatch, decode, tmp_path / "t.parquet")
 
 
 def test_rank_zero_and_the_merge_command_give_the_single_process_trace(tmp_path, ranks,
@@ -55,3 +44,37 @@ def test_merge_refuses_a_missing_rank_a_bad_name_and_a_missing_file(tmp_path, ra
     assert main(["merge", str(tmp_path / "m.parquet"), str(tmp_path / "nope.parquet")]) == 2
     assert "no trace at" in capsys.readouterr().err
     assert not (tmp_path / "m.parquet").exists()
+
+
+def test_merge_accepts_only_the_rank_parts_of_one_run(tmp_path, ranks, capsys):
+    """A single-process trace or an already merged one is no rank part; nothing is written."""
+    assert main([*DECODE, "--trace", str(tmp_path / "single.parquet")]) == 0
+    capsys.readouterr()
+    for part in ("single.parquet", "t.parquet"):
+        assert main(["merge", str(tmp_path / "m.parquet"), str(tmp_path / part)]) == 2
+        err = capsys.readouterr().err
+        assert f"{tmp_path / part}: not a rank part of a multi-process run" in err
+    assert main(["merge", str(tmp_path / "m.parquet"), *map(str, ranks),
+                 str(tmp_path / "single.parquet")]) == 2
+    assert "not a rank part" in capsys.readouterr().err
+    assert main(["merge", str(tmp_path / "m.parquet"), str(ranks[0]), str(ranks[0])]) == 2
+    assert "rank 0 appears in more than one part" in capsys.readouterr().err
+    assert not (tmp_path / "m.parquet").exists()
+
+
+def test_merge_never_replaces_a_finished_trace_unasked(tmp_path, ranks, capsys):
+    """The issue's case: merging an ordinary trace onto a kept one leaves it as it was."""
+    keep, other = tmp_path / "keep.parquet", tmp_path / "other.parquet"
+    assert main([*DECODE, "--seed", "3", "--trace", str(keep)]) == 0
+    assert main([*DECODE, "--trace", str(other)]) == 0
+    before = keep.read_bytes()
+    capsys.readouterr()
+    assert main(["merge", str(keep), str(other)]) == 2
+    assert "already exists: pass --overwrite" in capsys.readouterr().err
+    assert main(["merge", str(keep), str(other), "--overwrite"]) == 2
+    assert "not a rank part" in capsys.readouterr().err
+    assert main(["merge", str(keep), str(keep), "--overwrite"]) == 2
+    assert "would be overwritten by the merged trace" in capsys.readouterr().err
+    assert keep.read_bytes() == before
+    assert main(["merge", str(keep), *map(str, ranks), "--overwrite"]) == 0
+    assert read_trace(keep).table.equals(read_trace(tmp_path / "t.parquet").table)

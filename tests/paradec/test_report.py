@@ -75,6 +75,15 @@ def test_small_report_writes_results_and_every_figure(tmp_path):
     assert "| static | 1.000 ± 0.000 |" in text or "| static | 0." in text
     assert "(counterfactual)" in text
     assert "| 1 | " in text and "| 1.00 / 1.00 | 1.00x |" in text  # FreeDave K = 1
+    # a second run refuses the user's folders, byte for byte unchanged; --overwrite replaces
+    before = {p: p.read_bytes() for p in sorted([*out.rglob("*"), *docs.rglob("*")])
+              if p.is_file()}
+    assert main(["report", "--out", str(out), "--docs", str(docs), *SMALL]) == 2
+    assert {p: p.read_bytes() for p in before} == before
+    (out / "stray.txt").write_text("from the old run")
+    assert main(["report", "--out", str(out), "--docs", str(docs), *SMALL, "--overwrite"]) == 0
+    assert not (out / "stray.txt").exists() and (out / "summary.json").is_file()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["docs", "run"]
 
 
 def test_llada_folder_with_user_prompts_reports_agreement_and_leaves_docs_alone(tmp_path):
