@@ -6,7 +6,7 @@ Docstrings (griffe extension :class:`RstDocstrings`) use a few reST idioms, rewr
 Markdown:
 
 - ``.. math:: X`` (X on the same line and/or indented below) -> a ``$$ X $$`` block
-  (pymdownx.arithmatex renders it with MathJax);
+  (pymdownx.arithmatex marks it, site_math.py makes it MathML);
 - doctest lines (``>>> ...`` and their output up to a blank line) -> a fenced ``pycon``
   block (otherwise Markdown reads ``>>>`` as nested block quotes);
 - ``text::`` followed by an indented block -> ``text:`` and a fenced code block;
