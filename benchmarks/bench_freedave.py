@@ -44,6 +44,9 @@ class Steps:
         self.rows: dict[int, list[tuple[int, int, float, float]]] = {}
         self.ranked: dict[int, list[StaticStep]] = {}
 
+    def begin_batch(self, batch: int) -> None:
+        pass
+
     def record(self, state: Any, step: Any) -> None:
         p, com = step.profile, step.commit
         for b in range(p.c.shape[0]):

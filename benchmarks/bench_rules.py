@@ -2,9 +2,9 @@
 per-row loops over the same rule, all measured in one run on one thread.
 
 Baselines (measured on a subsample of rows; rates are positions per second):
-  loop-ref   theory.bruteforce.commit_counts_reference: the spec-literal pure-Python loop
-             (each prefix's condition evaluated from scratch, as ALGORITHMS.md section 2
-             defines n)
+  loop-ref   theory.bruteforce.commit_counts_reference: the definition-literal pure-Python
+             loop (each prefix's condition evaluated from scratch, as the rule table of
+             docs/theory.md, section 2, defines n)
   loop-np    theory.commit called on one row at a time (numpy inside, Python loop outside)
 
 Usage: python benchmarks/bench_rules.py [--rows 4096] [--m 256] [--loop-rows 64] [--json]

@@ -8,7 +8,10 @@
 - :mod:`realmodel.replay`: what any rule would commit at each logged state; calibration and
   profile-generator fits to a trace.
 
-May import theory and simulate; nothing but ``paradec/commands`` imports realmodel.
+May import theory and simulate. Only the application layer imports realmodel:
+``paradec/commands``, ``paradec/report`` and ``paradec/figures``, each inside the function
+that needs it, so importing ``paradec`` never loads torch; theory and simulate never do
+(tests/test_layers.py). Benchmarks and tests use it directly.
 """
 
 from realmodel.cache import KVCache

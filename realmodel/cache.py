@@ -1,4 +1,4 @@
-"""Key/value cache over the whole canvas (ALGORITHMS.md section 5, [FastdLLM]).
+"""Key/value cache over the whole canvas ([FastdLLM] Wu et al., arXiv 2505.22618).
 
 One object serves both of Fast-dLLM's caches. A *refresh* forward over the whole canvas
 fills it. A later forward over the query span [a, b) attends to the cache with [a, b)

@@ -6,8 +6,8 @@ single ``model.safetensors``), and :func:`load_llada` reads either without remot
 shard by shard onto the target device in the target dtype.
 
 :func:`eurobert_state_dict` renames a LLaDA state dict for transformers'
-EuroBertForMaskedLM (MODELS.md key map), the independent implementation the tests compare
-against.
+EuroBertForMaskedLM (the key map in docs/realmodel.md, "LLaDA checkpoint format"), the
+independent implementation the tests compare against.
 """
 
 from __future__ import annotations
@@ -205,7 +205,8 @@ def eurobert_config(config: LLaDAConfig) -> Any:
 
 
 def eurobert_state_dict(state: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Rename LLaDA keys to EuroBertForMaskedLM keys (MODELS.md); unknown keys raise."""
+    """Rename LLaDA keys to EuroBertForMaskedLM keys (docs/realmodel.md, "LLaDA checkpoint
+    format"); unknown keys raise."""
     out: dict[str, Tensor] = {}
     for name, tensor in state.items():
         for pattern, repl in _EUROBERT_RENAMES:

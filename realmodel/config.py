@@ -8,7 +8,7 @@ from typing import Any
 from realmodel.sampling import EOS_MODES
 from theory import Quota, Rule
 
-__all__ = ["CACHE_MODES", "DecodeConfig"]
+__all__ = ["CACHE_MODES", "DecodeConfig", "static_reason"]
 
 CACHE_MODES = ("none", "prefix", "dual")
 
@@ -21,7 +21,8 @@ class DecodeConfig:
     gen_length, block_length: L and the block size (L must be a multiple).
     steps: LLaDA's total number of steps; when set the rule must be a Quota and each step
         commits k_t = llada_quota(m0, steps / n_blocks, t) positions of the block.
-    cache: "none", "prefix" or "dual" (ALGORITHMS.md section 5).
+    cache: "none", "prefix" or "dual" ([FastdLLM] Wu et al., arXiv 2505.22618: PrefixCache
+        and DualCache; docs/realmodel.md, "The decode engine").
     temperature: 0 for argmax, > 0 for float64 Gumbel-max draws.
     eos: EOS option, one of realmodel.sampling.EOS_MODES.
     stop_at_eos: once a row's first EOS/EoT has no mask before it, fill the masks after
@@ -99,3 +100,26 @@ class DecodeConfig:
                 "steps": self.steps, "cache": self.cache, "temperature": self.temperature,
                 "eos": self.eos, "stop_at_eos": self.stop_at_eos, "seed": self.seed,
                 "float64": self.float64, "forbid_mask": self.forbid_mask}
+
+
+def static_reason(decode: dict[str, Any]) -> str | None:
+    """Why a decode configuration is not static decoding, or None when it is.
+
+    ``decode`` is :meth:`DecodeConfig.describe` (a trace's provenance["decode"]). Static
+    decoding commits exactly the top-ranked masked position of the block at every step,
+    to its argmax: the quota rule with k = 1 (or LLaDA's schedule with as many steps as
+    tokens, which is k = 1 at every step), temperature 0 and no stop_at_eos (a stopped
+    row fills its tail without steps). This one predicate serves FreeDave's runs, its
+    trace predictions and :meth:`realmodel.trace.Trace.static_trace`.
+    """
+    rule = decode.get("rule", {})
+    if rule.get("name") != "quota" or rule.get("value") != 1:
+        return f"the quota rule with k=1 is static decoding, not {rule.get('label')!r}"
+    if decode.get("steps") not in (None, decode.get("gen_length")):
+        return (f"steps={decode.get('steps')} is LLaDA's schedule with several tokens per "
+                f"step (static decoding has steps = gen_length or none)")
+    if decode.get("temperature", 0) != 0:
+        return f"temperature {decode.get('temperature')} samples (static decoding needs 0)"
+    if decode.get("stop_at_eos"):
+        return "stop_at_eos fills sequences without steps (static decoding decodes every token)"
+    return None

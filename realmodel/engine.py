@@ -1,4 +1,8 @@
-"""The one decode loop: rules, LLaDA blocks, KV caches, batches (ALGORITHMS.md 1, 2, 5).
+"""The one decode loop: rules, LLaDA blocks, KV caches, batches.
+
+Sources: one decoding step and the commit rules as docs/theory.md sections 1 and 2 state
+them; LLaDA's semi-autoregressive blocks [LLaDA]; prefix and dual KV caches as in
+Fast-dLLM (Wu et al., arXiv 2505.22618); docs/realmodel.md "The decode engine".
 
 Every configuration runs the same loop::
 
@@ -20,7 +24,10 @@ Every configuration runs the same loop::
 
 The pieces are public so that draft-and-verify (FreeDave) can wrap them: replicate a
 :class:`DecodeState` along the batch, forward the drafts with one call, profile and
-decide them, and pick the accepted state.
+decide them, and pick the accepted state. How a block is decoded is a
+:class:`Strategy` (default :class:`StepByStep`, the loop above; FreeDave supplies its
+own), and :meth:`Engine.decode` is the one loop over batches: the library's ``decode``,
+FreeDave, and the command line's resumed and sharded runs all go through it.
 """
 
 from __future__ import annotations
@@ -41,7 +48,8 @@ from realmodel.sampling import window_profile
 from theory import Commit, Profile, Quota, commit, llada_quota
 
 __all__ = ["CACHE_MODES", "DecodeConfig", "DecodeState", "StepRecord", "Engine", "decode",
-           "TraceSink", "synchronize"]
+           "TraceSink", "Strategy", "StepByStep", "synchronize"]
+
 
 @dataclass
 class DecodeState:
@@ -49,7 +57,9 @@ class DecodeState:
 
     ``start``: first generated column P; ``block``/``t``: active block and step within it;
     ``m0``: masks of each row at the start of the block; ``steps``: steps at which each
-    row committed (= its own forward calls); ``calls``: batched forward calls so far.
+    row committed (= its own forward calls); ``calls``: batched forward calls so far;
+    ``states``: per row the states evaluated, when a strategy evaluates several per call
+    (FreeDave; None: one per step).
     """
 
     x: Tensor
@@ -65,6 +75,7 @@ class DecodeState:
     cache: KVCache | None = None
     generators: list[torch.Generator] | None = None
     commits: list[list[int]] = field(default_factory=list)
+    states: list[int] | None = None
     block: int = 0
     t: int = 0
     calls: int = 0
@@ -89,7 +100,8 @@ class DecodeState:
                        cache=None if self.cache is None else self.cache.replicate(idx),
                        generators=None if self.generators is None else
                        [self.generators[i] for i in cpu],
-                       commits=[self.commits[i] for i in cpu])
+                       commits=[self.commits[i] for i in cpu],
+                       states=None if self.states is None else [self.states[i] for i in cpu])
 
 
 @dataclass
@@ -112,9 +124,41 @@ class StepRecord:
 class TraceSink(Protocol):
     """Where step records go (realmodel.trace.TraceWriter)."""
 
+    def begin_batch(self, batch: int) -> None: ...
+
     def record(self, state: DecodeState, step: StepRecord) -> None: ...
 
     def end_batch(self, state: DecodeState, sequences: Sequence[SequenceResult]) -> None: ...
+
+
+Progress = Callable[[int], None]
+
+
+class Strategy(Protocol):
+    """How the blocks of one batch are decoded: ``begin`` returns the function that
+    decodes the active block of every row (called once per block, after
+    :meth:`Engine.begin_block`). It keeps ``state.steps`` (each row's own forward calls)
+    and ``state.commits`` (tokens per move) current, and gives ``trace`` the records."""
+
+    def begin(self, engine: Engine, state: DecodeState, trace: TraceSink | None,
+              progress: Progress | None) -> Callable[[], None]: ...
+
+
+class StepByStep:
+    """The rule's own loop: forward -> profile -> decide -> apply until the block is done."""
+
+    def begin(self, engine: Engine, state: DecodeState, trace: TraceSink | None,
+              progress: Progress | None) -> Callable[[], None]:
+        def block() -> None:
+            while bool(engine.valid(state).any()):
+                record = engine.step(state)
+                if int(record.commit.n.sum()) == 0:
+                    raise RuntimeError("a step committed nothing although masks remain")
+                if trace is not None:
+                    trace.record(state, record)
+                if progress is not None:
+                    progress(int(record.commit.n.sum()))
+        return block
 
 
 def synchronize(device: torch.device) -> None:
@@ -164,21 +208,30 @@ class Engine:
         return (state.x[:, lo:hi] == self.specials.mask_id) & ~state.done[:, None]
 
     def refreshes(self, state: DecodeState) -> bool:
-        """Whether the next forward runs on the whole canvas."""
+        """Whether the next step's forward runs on the whole canvas: always without a
+        cache, else at the first step of a block (which refills the cache)."""
         return self.config.cache == "none" or state.t == 0 or state.cache is None \
             or not state.cache.filled
 
     # -- one step --------------------------------------------------------------------
     def forward(self, state: DecodeState, attend: Tensor | None = None,
-                columns: tuple[int, int] | None = None) -> Tensor:
+                columns: tuple[int, int] | None = None, refresh: bool | None = None
+                ) -> Tensor:
         """One model call; returns the logits (B, W, V) of the active window, or of the
-        canvas ``columns`` [lo, hi) when given (FreeDave reads the next block too)."""
+        canvas ``columns`` [lo, hi) when given (FreeDave reads the next block too).
+        ``refresh``: forward the whole canvas (and refill the cache); default
+        :meth:`refreshes`. False inside a block uses the cache."""
         lo, hi = state.window
         c0, c1 = (lo, hi) if columns is None else columns
         T = state.x.shape[1]
         span: tuple[int, int] | None
-        if self.refreshes(state):
+        if refresh is None:
+            refresh = self.refreshes(state)
+        if refresh or self.config.cache == "none":
             q0, q1, span = 0, T, None
+        elif state.cache is None or not state.cache.filled:
+            raise RuntimeError("a forward inside a block needs a filled KV cache (refresh "
+                               "first)")
         elif self.config.cache == "prefix":
             q0, q1, span = lo, T, (lo, T)
         else:
@@ -235,18 +288,21 @@ class Engine:
         n, mask = torch.zeros_like(base.n), torch.zeros_like(base.mask)
         for value in sorted(set(quotas) - {0}):
             rows = (k == value).nonzero()[:, 0]
-            part = commit(Quota(value), _take_rows(profile, rows))
+            part = commit(Quota(value), profile.take(rows))
             n[rows], mask[rows] = part.n, part.mask
         return Commit(n=n, mask=mask, order=base.order), k
+
+    def committed(self, window: Tensor, profile: Profile, decision: Commit) -> Tensor:
+        """The window (N, W) with the decision's positions set to the profile's tokens."""
+        if bool((decision.mask & (profile.tokens == self.specials.mask_id)).any()):
+            raise ValueError("the model's prediction for a masked position is the mask token "
+                             "itself; decode with forbid_mask=True (--forbid-mask)")
+        return torch.where(decision.mask, profile.tokens, window)
 
     def apply(self, state: DecodeState, profile: Profile, decision: Commit) -> None:
         """Write committed tokens; count the step for every row that had work."""
         lo, hi = state.window
-        window = state.x[:, lo:hi]
-        if bool((decision.mask & (profile.tokens == self.specials.mask_id)).any()):
-            raise ValueError("the model's prediction for a masked position is the mask token "
-                             "itself; decode with forbid_mask=True (--forbid-mask)")
-        state.x[:, lo:hi] = torch.where(decision.mask, profile.tokens, window)
+        state.x[:, lo:hi] = self.committed(state.x[:, lo:hi], profile, decision)
         active = profile.valid.any(-1)
         state.steps += active.long()
         for i, (a, n) in enumerate(zip(active.tolist(), decision.n.tolist(), strict=True)):
@@ -291,24 +347,19 @@ class Engine:
 
     # -- whole batches -------------------------------------------------------------
     def run(self, prompts: Sequence[Prompt], rows: Sequence[int] | None = None, *,
-            trace: TraceSink | None = None, progress: Callable[[int], None] | None = None
-            ) -> DecodeResult:
-        """Decode one batch (all prompts together) and return its results."""
+            trace: TraceSink | None = None, progress: Progress | None = None,
+            strategy: Strategy | None = None) -> DecodeResult:
+        """Decode one batch (all prompts together) with ``strategy`` (default
+        :class:`StepByStep`) and return its results."""
         state = self.start(prompts, rows)
         device = state.x.device
         synchronize(device)
         tic = time.perf_counter()
         with torch.no_grad():
-            for block in range(self.config.n_blocks):
-                self.begin_block(state, block)
-                while bool(self.valid(state).any()):
-                    record = self.step(state)
-                    if int(record.commit.n.sum()) == 0:
-                        raise RuntimeError("a step committed nothing although masks remain")
-                    if trace is not None:
-                        trace.record(state, record)
-                    if progress is not None:
-                        progress(int(record.commit.n.sum()))
+            block = (strategy or StepByStep()).begin(self, state, trace, progress)
+            for b in range(self.config.n_blocks):
+                self.begin_block(state, b)
+                block()
         synchronize(device)
         wall = time.perf_counter() - tic
         sequences = self.results(state, prompts)
@@ -317,6 +368,29 @@ class Engine:
         return DecodeResult(sequences=sequences, calls=state.calls, wall_seconds=wall,
                             forward_seconds=state.forward_seconds)
 
+    def decode(self, prompts: Sequence[Prompt], *, batch_size: int = 1,
+               batches: Sequence[int] | None = None, trace: TraceSink | None = None,
+               progress: Progress | None = None, strategy: Strategy | None = None
+               ) -> DecodeResult:
+        """Decode ``prompts`` ``batch_size`` at a time, results in prompt order: the one
+        loop over batches. ``batches`` picks batch indices (a resumed or sharded run);
+        ``trace.begin_batch(b)`` is called before batch b."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        n_batches = -(-len(prompts) // batch_size)
+        batches = range(n_batches) if batches is None else batches
+        parts = []
+        for b in batches:
+            if not 0 <= b < n_batches:
+                raise ValueError(f"batch {b} does not exist ({n_batches} batches)")
+            lo = b * batch_size
+            chunk = prompts[lo:lo + batch_size]
+            if trace is not None:
+                trace.begin_batch(b)
+            parts.append(self.run(chunk, range(lo, lo + len(chunk)), trace=trace,
+                                  progress=progress, strategy=strategy))
+        return DecodeResult.merge(parts)
+
     def results(self, state: DecodeState, prompts: Sequence[Prompt]) -> list[SequenceResult]:
         P, L = state.start, state.gen_length
         generated = state.x[:, P:P + L].tolist()
@@ -324,29 +398,18 @@ class Engine:
         for i, p in enumerate(prompts):
             out.append(SequenceResult(
                 row=state.rows[i], prompt_ids=list(p.ids), generated=generated[i],
-                steps=int(state.steps[i]), commits=list(state.commits[i]), answer=p.answer,
+                steps=int(state.steps[i]), commits=list(state.commits[i]),
+                states=None if state.states is None else state.states[i], answer=p.answer,
                 answer_ids=None if p.answer_ids is None else list(p.answer_ids)))
         return out
 
 
 def decode(denoiser: Denoiser, prompts: Sequence[Prompt], config: DecodeConfig, *,
            batch_size: int = 1, trace: TraceSink | None = None,
-           progress: Callable[[int], None] | None = None) -> DecodeResult:
+           progress: Progress | None = None) -> DecodeResult:
     """Decode ``prompts`` in order, ``batch_size`` at a time; results in prompt order."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    engine = Engine(denoiser, config)
-    parts = []
-    for lo in range(0, len(prompts), batch_size):
-        chunk = prompts[lo:lo + batch_size]
-        parts.append(engine.run(chunk, range(lo, lo + len(chunk)), trace=trace,
-                                progress=progress))
-    return DecodeResult.merge(parts)
-
-
-def _take_rows(profile: Profile, rows: Tensor) -> Profile:
-    return Profile(tokens=profile.tokens[rows], c=profile.c[rows], log_r=profile.log_r[rows],
-                   s=profile.s[rows], H=profile.H[rows], valid=profile.valid[rows])
+    return Engine(denoiser, config).decode(prompts, batch_size=batch_size, trace=trace,
+                                           progress=progress)
 
 
 def _row_seed(seed: int, row: int) -> int:

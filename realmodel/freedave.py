@@ -27,23 +27,31 @@ whose forward is known, so a trace sink receives the static trace itself.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
 
-from realmodel.engine import DecodeConfig, DecodeState, Engine, StepRecord, TraceSink, synchronize
+from realmodel.config import static_reason
+from realmodel.engine import (
+    DecodeConfig,
+    DecodeState,
+    Engine,
+    Progress,
+    StepRecord,
+    TraceSink,
+)
 from realmodel.freedave_predict import predict_calls, static_trace
 from realmodel.freedave_verify import verify_batch, verify_tree
 from realmodel.prompts import DecodeResult, Prompt
-from theory import Commit, Profile, Quota
+from theory import Commit, Profile
 from theory.freedave_core import K_DRAFTS, DraftTree
 from theory.freedave_core import FreeDave as TheoryFreeDave
+from theory.freedave_round import RoundPlan, follow_path, plan_round
 
-__all__ = ["VERIFY_MODES", "DRAFT_KINDS", "FreeDaveConfig", "FreeDaveRun", "check_config",
-           "freedave_run", "freedave_decode", "predict_calls", "static_trace"]
+__all__ = ["VERIFY_MODES", "DRAFT_KINDS", "FreeDaveConfig", "FreeDaveRun", "FreeDaveBlocks",
+           "check_config", "freedave_run", "freedave_decode", "predict_calls", "static_trace"]
 
 VERIFY_MODES = ("batch", "tree-attention")
 DRAFT_KINDS = {"nested": "chain", "tree": "runner_up"}
@@ -72,13 +80,20 @@ class FreeDaveConfig:
                               refresh=cache != "none")
 
 
-@dataclass
+@dataclass(frozen=True)
 class FreeDaveRun:
-    """A decode result plus FreeDave's counters, per sequence (prompt order)."""
+    """A decode result seen through FreeDave's counters, per sequence (prompt order):
+    ``states`` evaluated and the tokens ``accepted`` by each round."""
 
     result: DecodeResult
-    states: list[int] = field(default_factory=list)
-    accepted: list[list[int]] = field(default_factory=list)
+
+    @property
+    def states(self) -> list[int]:
+        return [s.steps if s.states is None else s.states for s in self.result.sequences]
+
+    @property
+    def accepted(self) -> list[list[int]]:
+        return [list(s.commits) for s in self.result.sequences]
 
     @property
     def total_states(self) -> int:
@@ -86,168 +101,160 @@ class FreeDaveRun:
 
 
 def check_config(config: DecodeConfig) -> None:
-    """FreeDave reproduces static greedy decoding: Quota(1), temperature 0, no schedule."""
-    if config.rule != Quota(1) or config.steps is not None:
-        raise ValueError("FreeDave verifies static decoding: use the quota rule with k=1 and "
-                         f"no --steps (got {config.rule.label()}, steps={config.steps})")
-    if config.temperature != 0:
-        raise ValueError(f"FreeDave needs temperature 0, got {config.temperature}")
-    if config.stop_at_eos:
-        raise ValueError("FreeDave does not support stop_at_eos (it changes the static step)")
+    """FreeDave reproduces static decoding: ValueError unless ``config`` is static
+    (:func:`realmodel.config.static_reason`, the one predicate runs and traces share)."""
+    reason = static_reason(config.describe())
+    if reason is not None:
+        raise ValueError(f"FreeDave verifies static decoding: {reason}")
 
 
 @dataclass
 class _Round:
-    """One row's round: draft nodes, draft states (n, T), which are terminal, which are
-    evaluated, and S(x) with the profile and commit of the start state x."""
+    """One row's planned round and what the start state x's forward gave: S(x)'s window
+    (``first``), the profile, commit and runner-up tokens of x (for the trace)."""
 
-    nodes: list[tuple[int, ...]]
-    drafts: Tensor
-    terminal: list[bool]
-    keep: list[int]
-    t: Tensor
+    plan: RoundPlan
+    first: Tensor
     profile: Profile
     decision: Commit
-    runner_up: Tensor  # (1, W): the start state's runner-up tokens (trace and tree drafts)
+    runner_up: Tensor
+
+
+class FreeDaveBlocks:
+    """The FreeDave :class:`~realmodel.engine.Strategy`: ``Engine.run(..., strategy=
+    FreeDaveBlocks(fd))`` decodes a batch with FreeDave instead of step by step."""
+
+    def __init__(self, fd: FreeDaveConfig) -> None:
+        self.fd = fd
+
+    def begin(self, engine: Engine, state: DecodeState, trace: TraceSink | None,
+              progress: Progress | None) -> Callable[[], None]:
+        check_config(engine.config)
+        if engine.config.steps is not None:  # steps == gen_length: quota 1 at every step
+            engine = Engine(engine.denoiser, replace(engine.config, steps=None))
+        return _Decoder(engine, self.fd, state, trace, progress).block
 
 
 class _Decoder:
     """FreeDave over one batch of an :class:`Engine` (see the module docstring)."""
 
     def __init__(self, engine: Engine, fd: FreeDaveConfig, state: DecodeState,
-                 trace: TraceSink | None, progress: Callable[[int], None] | None) -> None:
-        cfg = engine.config
+                 trace: TraceSink | None, progress: Progress | None) -> None:
         if fd.verify == "tree-attention" and not engine.denoiser.supports_cache:
             raise ValueError("--verify tree-attention needs paradec's LLaDA module")
         self.engine, self.fd, self.state = engine, fd, state
-        self.theory = fd.theory(cfg.cache)
+        self.theory = fd.theory(engine.config.cache)
         self.trace, self.progress = trace, progress
         B = state.x.shape[0]
         self.known: list[Tensor | None] = [None] * B  # window logits (W, V) of row's state
-        self.calls, self.states = [0] * B, [0] * B
-        self.accepted: list[list[int]] = [[] for _ in range(B)]
+        state.states = [0] * B
         self.static_steps = torch.zeros(B, dtype=torch.long, device=state.x.device)
         self.verify = verify_batch if fd.verify == "batch" else verify_tree
 
     # -- the static step from a known forward -------------------------------------
-    def _window_valid(self, x: Tensor) -> Tensor:
+    def _masked(self, i: int) -> bool:
         lo, hi = self.state.window
-        return x[:, lo:hi] == self.engine.specials.mask_id
+        return bool((self.state.x[i, lo:hi] == self.engine.specials.mask_id).any())
 
-    def _step(self, x: Tensor, logits: Tensor) -> tuple[Tensor, Tensor, Profile, Commit]:
-        """S(x) for states x (N, T) with window logits (N, W, V): (S(x), ranked order,
-        profile, commit)."""
-        lo, hi = self.state.window
-        valid = self._window_valid(x)
+    def _step(self, window: Tensor, logits: Tensor) -> tuple[Tensor, Profile, Commit]:
+        """S on windows (N, W) with logits (N, W, V): (S(x)'s windows, profile, commit)."""
+        valid = window == self.engine.specials.mask_id
         profile = self.engine.profile(self.state, logits, valid)
         decision, _ = self.engine.decide(self.state, profile)
-        if bool((decision.mask & (profile.tokens == self.engine.specials.mask_id)).any()):
-            raise ValueError("the model's prediction for a masked position is the mask token "
-                             "itself; decode with forbid_mask=True (--forbid-mask)")
-        out = x.clone()
-        out[:, lo:hi] = torch.where(decision.mask, profile.tokens, x[:, lo:hi])
-        return out, decision.order, profile, decision
+        return self.engine.committed(window, profile, decision), profile, decision
 
     def _record(self, i: int, profile: Profile, decision: Commit, r: int,
                 runner_up: Tensor) -> None:
-        """Give the trace sink static step of row i (row r of profile / decision)."""
+        """Give the trace sink the static step of row i (row r of profile / decision)."""
         st = self.static_steps[i:i + 1].clone()
         self.static_steps[i] += 1
         if self.trace is None:
             return
         s = self.state
-        p = profile
-        one = Profile(tokens=p.tokens[r:r + 1], c=p.c[r:r + 1], log_r=p.log_r[r:r + 1],
-                      s=p.s[r:r + 1], H=p.H[r:r + 1], valid=p.valid[r:r + 1])
-        d = decision
-        com = Commit(n=d.n[r:r + 1], mask=d.mask[r:r + 1], order=d.order[r:r + 1])
-        view = replace(s, rows=[s.rows[i]])
         lo, _ = s.window
+        d = decision
         rec = StepRecord(block=s.block, t=s.t, calls=s.calls, refresh=False,
-                         window_start=lo - s.start, valid=one.valid, profile=one, commit=com,
+                         window_start=lo - s.start, valid=profile.valid[r:r + 1],
+                         profile=profile.take(slice(r, r + 1)),
+                         commit=Commit(n=d.n[r:r + 1], mask=d.mask[r:r + 1],
+                                       order=d.order[r:r + 1]),
                          k=torch.full((1,), -1, dtype=torch.long), row_steps=st,
                          runner_up=runner_up[r:r + 1])
-        self.trace.record(view, rec)
+        self.trace.record(replace(s, rows=[s.rows[i]]), rec)
 
     # -- rounds -----------------------------------------------------------------------
     def _plan(self, i: int) -> _Round | None:
-        """Row i's round: (nodes, drafts, terminal, evaluated index, start step); resolves
-        rounds with nothing to evaluate at once. None when the block is done."""
-        x = self.state.x[i:i + 1]
-        while bool(self._window_valid(x).any()):
+        """Row i's round; rounds with nothing to evaluate are resolved at once. None when
+        the row's block is done."""
+        lo, hi = self.state.window
+        mask_id = self.engine.specials.mask_id
+        while self._masked(i):
             logits = self.known[i]
             if logits is None:
                 raise RuntimeError("a round needs the forward of its start state (internal)")
-            t, order, profile, decision = self._step(x, logits[None])
+            window = self.state.x[i:i + 1, lo:hi]
+            first, profile, decision = self._step(window, logits[None])
             m = int(profile.valid.sum())
-            ranked = order[0, :m].tolist()
-            nodes = self.theory.nodes(m)
             runner_up = self.engine.runner_up(logits[None], profile.tokens)
-            choices = [profile.tokens[0], runner_up[0]]
-            lo, _ = self.state.window
-            drafts = x.repeat(len(nodes), 1)
-            for n, node in enumerate(nodes):
-                for k, bit in enumerate(node):
-                    drafts[n, lo + ranked[k]] = choices[bit][ranked[k]]
-            open_ = (drafts == self.engine.specials.mask_id).any(-1).tolist()
-            terminal = [len(node) == m and (self.theory.refresh or not open_[n])
-                        for n, node in enumerate(nodes)]
-            rnd = _Round(nodes, drafts, terminal,
-                         [n for n, term in enumerate(terminal) if not term], t, profile, decision,
-                         runner_up)
-            if rnd.keep:
+            plan = plan_round(window[0], decision.order[0, :m],
+                              [profile.tokens[0], runner_up[0]], self.theory.nodes(m),
+                              mask_id, self.theory.refresh,
+                              rest_masked=bool((self.state.x[i, hi:] == mask_id).any()))
+            rnd = _Round(plan, first[0], profile, decision, runner_up)
+            if plan.evaluated:
                 return rnd
             self._land(i, rnd, None)
-            x = self.state.x[i:i + 1]
         return None
 
+    def _canvases(self, i: int, rnd: _Round) -> Tensor:
+        """The evaluated drafts of row i's round as whole canvases (n, T)."""
+        lo, hi = self.state.window
+        drafts = self.state.x[i:i + 1].repeat(len(rnd.plan.evaluated), 1)
+        drafts[:, lo:hi] = rnd.plan.drafts[rnd.plan.evaluated]
+        return drafts
+
     def _land(self, i: int, rnd: _Round, logits: Tensor | None) -> None:
-        """Follow the static path through the drafts from row i's state; move there."""
-        nodes, drafts, terminal, keep, t = rnd.nodes, rnd.drafts, rnd.terminal, rnd.keep, rnd.t
-        # the forward of the state we move from
-        source = (rnd.profile, rnd.decision, 0, rnd.runner_up)
-        W = self.state.block_length
-        row = {n: r for r, n in enumerate(keep)}
-        targets: Tensor | None = None
-        step: tuple[Profile, Commit, Tensor] | None = None
+        """Follow the static path through row i's drafts (theory.freedave_round) and move
+        to the last draft reached, recording every static step on the way."""
+        plan, W = rnd.plan, self.state.block_length
+        lo, hi = self.state.window
+        targets, drafted = None, None
+        sources = [(rnd.profile, rnd.decision, 0, rnd.runner_up)]
         if logits is not None:
-            targets, _, dprof, dcom = self._step(drafts[keep], logits[:, :W])
-            step = (dprof, dcom, self.engine.runner_up(logits[:, :W], dprof.tokens))
-        cur, depth, landed = self.state.x[i], 0, -1
-        while True:
-            hit = [n for n, node in enumerate(nodes)
-                   if len(node) == depth + 1 and torch.equal(drafts[n], t[0])]
-            if not hit:
-                break
+            targets, dprof, dcom = self._step(plan.drafts[plan.evaluated], logits[:, :W])
+            drafted = (dprof, dcom, self.engine.runner_up(logits[:, :W], dprof.tokens))
+        path = follow_path(plan, rnd.first, targets)
+        for n in path[:-1]:  # a draft moved through was evaluated: drafted is set
+            if drafted is not None:
+                sources.append((drafted[0], drafted[1], plan.evaluated.index(n), drafted[2]))
+        for source in sources:
             self._record(i, *source)
-            cur, depth, landed = t[0], depth + 1, hit[0]
-            if terminal[landed] or targets is None or step is None:
-                break
-            source = (step[0], step[1], row[landed], step[2])
-            t = targets[row[landed]:row[landed] + 1]
-        if depth < 1:
-            raise RuntimeError("the first draft differs from the static step (internal error)")
-        self.state.x[i] = cur
+        landed = path[-1]
+        self.state.x[i, lo:hi] = plan.drafts[landed]
         self.known[i] = None
-        if logits is not None and landed in row:
-            full = logits[row[landed]]
-            done = not bool(self._window_valid(cur[None]).any())
-            self.known[i] = full[W:] if done else full[:W]
-        self.accepted[i].append(depth)
+        if logits is not None and landed in plan.evaluated:
+            full = logits[plan.evaluated.index(landed)]
+            self.known[i] = full[W:] if not self._masked(i) else full[:W]
+        self.state.commits[i].append(len(path))
         if self.progress is not None:
-            self.progress(depth)
+            self.progress(len(path))
+
+    def _count(self, i: int, states: int) -> None:
+        """Row i took part in one call with ``states`` states."""
+        self.state.steps[i] += 1
+        if self.state.states is not None:
+            self.state.states[i] += states
 
     def block(self) -> None:
         """Decode the active block of every row."""
         s, eng = self.state, self.engine
-        needs = [i for i in range(s.x.shape[0]) if bool(self._window_valid(s.x[i:i + 1]).any())]
+        needs = [i for i in range(s.x.shape[0]) if self._masked(i)]
         if any(self.known[i] is None for i in needs):  # refresh / first call on every row
             s.t = 0
-            logits = eng.forward(s)
+            logits = eng.forward(s, refresh=True)
             for i in needs:
                 self.known[i] = logits[i]
-                self.calls[i] += 1
-                self.states[i] += 1
+                self._count(i, 1)
         s.t = 1
         lo, hi = s.window
         end = s.start + s.gen_length
@@ -257,51 +264,25 @@ class _Decoder:
             plans = {i: p for i in needs if (p := self._plan(i)) is not None}
             if not plans:
                 return
-            requests = [(i, p.drafts[p.keep]) for i, p in plans.items()]
+            requests = [(i, self._canvases(i, p)) for i, p in plans.items()]
             outs = self.verify(eng, s, requests, columns)
             for (i, p), out in zip(plans.items(), outs, strict=True):
-                self.calls[i] += 1
-                self.states[i] += len(p.keep)
+                self._count(i, len(p.plan.evaluated))
                 self._land(i, p, out)
             s.t += 1
 
 
 def freedave_run(engine: Engine, fd: FreeDaveConfig, prompts: Sequence[Prompt],
                  rows: Sequence[int] | None = None, *, trace: TraceSink | None = None,
-                 progress: Callable[[int], None] | None = None) -> FreeDaveRun:
+                 progress: Progress | None = None) -> FreeDaveRun:
     """Decode one batch of prompts with FreeDave; the output equals static decoding's."""
-    check_config(engine.config)
-    state = engine.start(prompts, rows)
-    decoder = _Decoder(engine, fd, state, trace, progress)
-    synchronize(state.x.device)
-    tic = time.perf_counter()
-    with torch.no_grad():
-        for block in range(engine.config.n_blocks):
-            engine.begin_block(state, block)
-            decoder.block()
-    synchronize(state.x.device)
-    wall = time.perf_counter() - tic
-    state.steps = torch.tensor(decoder.calls, dtype=torch.long)
-    state.commits = [list(a) for a in decoder.accepted]
-    sequences = engine.results(state, prompts)
-    if trace is not None:
-        trace.end_batch(state, sequences)
-    result = DecodeResult(sequences=sequences, calls=state.calls, wall_seconds=wall,
-                          forward_seconds=state.forward_seconds)
-    return FreeDaveRun(result, list(decoder.states), [list(a) for a in decoder.accepted])
+    return FreeDaveRun(engine.run(prompts, rows, trace=trace, progress=progress,
+                                  strategy=FreeDaveBlocks(fd)))
 
 
 def freedave_decode(engine: Engine, fd: FreeDaveConfig, prompts: Sequence[Prompt], *,
                     batch_size: int = 1, trace: TraceSink | None = None,
-                    progress: Callable[[int], None] | None = None) -> FreeDaveRun:
-    """:func:`freedave_run` over ``prompts``, ``batch_size`` at a time, in prompt order."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    parts = [freedave_run(engine, fd, prompts[lo:lo + batch_size],
-                          range(lo, min(lo + batch_size, len(prompts))), trace=trace,
-                          progress=progress)
-             for lo in range(0, len(prompts), batch_size)]
-    return FreeDaveRun(DecodeResult.merge([p.result for p in parts]),
-                       [n for p in parts for n in p.states],
-                       [a for p in parts for a in p.accepted])
-
+                    progress: Progress | None = None) -> FreeDaveRun:
+    """:meth:`Engine.decode` with FreeDave, ``batch_size`` at a time, in prompt order."""
+    return FreeDaveRun(engine.decode(prompts, batch_size=batch_size, trace=trace,
+                                     progress=progress, strategy=FreeDaveBlocks(fd)))

@@ -7,8 +7,8 @@ profile (the ranking the engine's commit used: log r ascending, ties by position
 argmax tokens there. :func:`predict_calls` applies
 :func:`theory.freedave_trace.predicted_calls` to every sequence.
 
-The trace schema has no runner-up token ids, so tree drafts (``draft="tree"``) cannot be
-predicted from a trace; that raises ValueError.
+The trace records the runner-up token of every position, so tree drafts
+(``draft="tree"``) are predicted too.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from realmodel.config import static_reason
 from realmodel.trace import Trace
 from theory.freedave_core import DraftTree
 from theory.freedave_core import FreeDave as TheoryFreeDave
@@ -28,14 +29,10 @@ _KINDS = {"nested": "chain", "tree": "runner_up"}
 
 def _check_static(trace: Trace) -> str:
     decode = trace.provenance.get("decode", {})
-    rule = decode.get("rule", {})
-    if rule.get("name") != "quota" or rule.get("value") != 1 or decode.get("steps") is not None:
-        raise ValueError(f"trace {trace.path}: FreeDave predictions need a static trace "
-                         f"(quota rule, k=1, no steps); this one has {rule.get('label')!r}, "
-                         f"steps={decode.get('steps')}")
-    if decode.get("temperature", 0) != 0 or decode.get("stop_at_eos"):
-        raise ValueError(f"trace {trace.path}: FreeDave predictions need temperature 0 and "
-                         "no stop_at_eos")
+    reason = static_reason(decode)
+    if reason is not None:
+        raise ValueError(f"trace {trace.path}: FreeDave predictions need a static trace: "
+                         f"{reason}")
     return str(decode.get("cache", "none"))
 
 

@@ -37,8 +37,7 @@ def verify_batch(engine: Engine, state: DecodeState, requests: Sequence[tuple[in
                           for _ in range(n)], dtype=torch.long)
     sub = state.replicate(index)
     sub.x = torch.cat([d for _, d in requests], dim=0)
-    sub.t = max(state.t, 1)  # inside a block: the cache, not a refresh
-    logits = engine.forward(sub, columns=columns)
+    logits = engine.forward(sub, columns=columns, refresh=False)  # inside a block: the cache
     state.calls += 1
     state.forward_seconds = sub.forward_seconds
     return list(torch.split(logits, sizes, dim=0))

@@ -1,14 +1,16 @@
-"""paradec's own LLaDA-architecture mask predictor (MODELS.md, "LLaDA-8B-Instruct").
+"""paradec's own LLaDA-architecture mask predictor (Nie et al., arXiv 2502.09992).
 
 A stack of bidirectional Llama-style blocks: pre-norm attention with RoPE (half-split
 "rotate_half" convention, inverse frequencies theta^(-2i/d) in float32) and pre-norm SwiGLU
-MLP, RMSNorm everywhere, an untied LM head. Parameter names are LLaDA's own
-(``model.transformer.blocks.{i}.q_proj.weight`` ...), so a LLaDA checkpoint folder loads
-with :func:`realmodel.checkpoint.load_llada` and no remote code.
+MLP, RMSNorm everywhere, an LM head (untied in LLaDA-8B; tying is supported). Parameter
+names are LLaDA's own (``model.transformer.blocks.{i}.q_proj.weight`` ...), so a LLaDA
+checkpoint folder loads with :func:`realmodel.checkpoint.load_llada` and no remote code.
 
 The forward pass serves every cache mode of the decode engine through one mechanism: the
 queries are a slice of the canvas; with a :class:`~realmodel.cache.KVCache` the keys are
-the cache with the query span overwritten by fresh keys (ALGORITHMS.md section 5).
+the cache with the query span overwritten by fresh keys ([FastdLLM] Wu et al., arXiv
+2505.22618: PrefixCache and DualCache). The checkpoint format (config fields, tensor
+names and shapes, special token ids) is in docs/realmodel.md, "LLaDA checkpoint format".
 """
 
 from __future__ import annotations

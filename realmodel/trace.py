@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from realmodel.config import static_reason
 from realmodel.engine import DecodeState, StepRecord
 from realmodel.prompts import SequenceResult
 from realmodel.trace_check import check_table
@@ -176,6 +177,10 @@ class TraceWriter:
         if self.parts.exists():
             shutil.rmtree(self.parts)
             fsync_dir(self.path.parent)
+
+    def begin_batch(self, batch: int) -> None:
+        """The records that follow belong to batch ``batch``."""
+        self.batch = batch
 
     def record(self, state: DecodeState, step: StepRecord) -> None:
         valid = step.valid.cpu().numpy()
@@ -337,12 +342,9 @@ class Trace:
             from theory.freedave_trace import StaticStep, StaticTrace
         except ImportError as err:
             raise ValueError("this theory package has no freedave_trace module") from err
-        decode = self.provenance["decode"]
-        rule = decode["rule"]
-        if rule["name"] != "quota" or rule["value"] != 1 or decode["temperature"] != 0 or \
-                decode["steps"] not in (None, decode["gen_length"]):
-            raise ValueError(f"{self.path}: not a static run (rule {rule['label']}, "
-                             f"temperature {decode['temperature']}, steps {decode['steps']})")
+        reason = static_reason(self.provenance["decode"])
+        if reason is not None:
+            raise ValueError(f"{self.path}: not a static run: {reason}")
         steps = []
         for st in self.steps(sequence):
             order = sort_order(st.profile())[0]

@@ -147,7 +147,8 @@ class DecodeTrace:
 def is_certified(rule: Rule) -> bool:
     """True when every commit of ``rule`` is the unique joint mode of its positions under
     any joint with the observed marginals: factor with f <= 1 ([FastdLLM] Thm 1), Fréchet
-    and tight with delta >= 0 ([FastdLLM++] Thm 4.1; ALGORITHMS.md 3.4), quota k = 1."""
+    and tight with delta >= 0 ([FastdLLM++] Thm 4.1; docs/theory/tight_certificate.md),
+    quota k = 1."""
     if isinstance(rule, Factor):
         return rule.f <= 1.0 and not rule.fastdllm_quirks
     if isinstance(rule, (Frechet, TightCertificate)):

@@ -30,7 +30,7 @@ REAL_STUDIES = ["shipped_sweep", "freedave", "replay_calibration"]
 PAGES = sorted([DOCS / "index.md", *(DOCS / "theory").glob("*.md"),
                 *(DOCS / "studies").glob("*.md")])
 SECTIONS = ["## Statement", "## Hypotheses", "## Proof sketch", "## Source", "## Code",
-            "## Tests", "## Spec corrections"]
+            "## Tests", "## Corrections to the source"]
 
 PY_NAME = re.compile(r"`((?:theory|simulate|realmodel|paradec)(?:\.\w+)+)(?:\(\))?`")
 TEST_REF = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")

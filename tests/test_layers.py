@@ -1,4 +1,5 @@
-"""Layers import one way: theory and simulate never load torch; nothing imports realmodel."""
+"""Layers import one way: theory and simulate never load torch nor import realmodel, and
+realmodel never imports paradec (the application layer imports it lazily)."""
 
 import ast
 import pathlib

@@ -6,6 +6,14 @@ not imported here because they import heavier packages: :mod:`theory.strategies`
 (hypothesis strategies for property tests) and :mod:`theory.proofs` (sympy proofs).
 :data:`THEOREMS` lists the theorem functions; each states its math, its reference
 and a doctest, and tests/theory/test_docs.py holds them to that.
+
+Citation tags in the docstrings: [LLaDA] Nie et al., "Large Language Diffusion Models",
+arXiv 2502.09992; [FastdLLM] Wu et al., "Fast-dLLM", arXiv 2505.22618; [FastdLLM++]
+Kasa et al., "Fast-dLLM++: Fréchet profile decoding", arXiv 2606.02955; [FreeDave] Wu and
+Zhang, "Free Draft-and-Verification", arXiv 2510.00294; [EB] Ben-Hamu et al.,
+"EB-Sampler" (entropy bounded unmasking), arXiv 2505.24857. Results marked "this project"
+are stated and proved in docs/theory/ (one page per theorem); the corrections to the
+papers that the code relies on are listed in docs/design.md.
 """
 
 from theory.bruteforce import (
@@ -125,7 +133,7 @@ THEOREMS = (frechet_bounds, fastdllm_theorem1, fastdllm_tv_bound, fastdllm_kl_bo
             factor_implies_frechet, tight_certificate, certificate_spread_bonus, entropy_bound)
 
 __all__ = [
-    # FreeDave (ALGORITHMS.md section 4)
+    # FreeDave ([FreeDave] Wu and Zhang, arXiv 2510.00294; docs/freedave.md)
     "OracleOutput", "Oracle", "Blocks", "DraftTree", "FreeDave", "K_DRAFTS", "active_window",
     "rank_window", "static_step", "DecodeRun", "static_decode", "freedave_decode",
     "StaticStep", "StaticTrace", "CallCount", "draft_hits", "agreement_lengths",

@@ -8,8 +8,8 @@
   :func:`mode_probability_bounds_lp` the range of p(x*) over couplings of any marginals.
 - :func:`prefix_margins_reference`: L_n, G_n, G*_n, F_n, B_n in exact rationals.
 - :func:`commit_count_reference`: each commit rule as a per-row Python loop written
-  straight from the table of ALGORITHMS.md section 2 (the baseline of the rule
-  benchmark and the twin of :func:`theory.rules.commit`).
+  straight from the rule conditions (docs/theory.md, section 2; the baseline of the
+  rule benchmark and the twin of :func:`theory.rules.commit`).
 
 scipy.optimize is imported inside the LP functions, so importing theory stays cheap.
 """
@@ -216,7 +216,7 @@ def commit_count_reference(rule: Rule, c: Sequence[float], s: Sequence[float] | 
     ``c``, ``s``, ``H``, ``r`` hold the row's valid positions in position order
     (``r`` defaults to 1 - c, ``s`` to r). Positions are ranked by confidence
     (r ascending, ties by position; the entropy rule: H ascending), and n is the
-    largest n in 1..m whose condition from ALGORITHMS.md section 2 holds (1 if none),
+    largest n in 1..m whose condition (docs/theory.md, section 2) holds (1 if none),
     0 for an empty row. Arithmetic is float64 in the same order as the batched code.
 
     >>> commit_count_reference(Frechet(0.3), [0.99, 0.95, 0.82, 0.78, 0.74])
@@ -294,7 +294,7 @@ class TightSurvey:
 
 
 def tight_certificate_survey(instances: int, seed: int) -> TightSurvey:
-    """Compare the closed form of section 3.4 with the LP on random marginals.
+    """Compare the tight certificate's closed form with the LP on random marginals.
 
     Each instance draws n in 1..4, V in 2..4, rows from Dirichlet(alpha) with alpha
     in {0.3, 1, 3}; in half of the instances each row is mixed with the point mass at

@@ -1,11 +1,11 @@
 """Certificates that x* is the unique joint mode, from marginals alone.
 
-ALGORITHMS.md 3.3 ([FastdLLM++] Thm 4.1, Cor 4.2, Prop 4.3, Cor 4.4) and 3.4 (the
-tight certificate, this project). Functions here take one selected set: a vector
-``c`` of n confidences (any order; sorted internally, descending) or marginals of
-shape ``(n, V)``. The batched, per-prefix versions the rules use live in
-:mod:`theory.margins`; tests check both agree. ``check_*`` functions verify a
-theorem that is an implication on an explicit joint, or exactly in rationals.
+[FastdLLM++] Kasa et al., arXiv 2606.02955, Thm 4.1, Cor 4.2, Prop 4.3, Cor 4.4, and
+the tight certificate (this project, docs/theory/tight_certificate.md). Functions here
+take one selected set: a vector ``c`` of n confidences (any order; sorted internally,
+descending) or marginals of shape ``(n, V)``. The batched, per-prefix versions the
+rules use live in :mod:`theory.margins`; tests check both agree. ``check_*`` functions
+verify a theorem that is an implication on an explicit joint, or exactly in rationals.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def factor_implies_frechet(c: Any, delta: float) -> bool:
 def tight_certificate(marginals: Any) -> float:
     """The exact worst-case mode margin over all joints with marginals ``(n, V)``.
 
-    .. math:: \\min_{p \\in \\Pi(p_1..p_n)} \\Big[p(x^*) - \\max_{z \\ne x^*} p(z)\\Big]
+    .. math:: \\min_{p \\in \\Pi(p_1, \\dots, p_n)} \\Big[p(x^*) - \\max_{z \\ne x^*} p(z)\\Big]
               = 1 - \\sum_j r_j - \\max_j s_j =: G^*_n
 
     Hypotheses: sum_j r_j <= 1 (else ValueError; then the margin is <= 0 and has no
@@ -188,7 +188,7 @@ def tight_certificate(marginals: Any) -> float:
     So G*_n > 0 is necessary and sufficient for x* to be the unique mode of every
     joint with these marginals.
 
-    Reference: ALGORITHMS.md section 3.4 (this project).
+    Reference: this project, docs/theory/tight_certificate.md.
 
     >>> tight_certificate([[0.75, 0.25, 0.0], [0.875, 0.0625, 0.0625]])
     0.375
@@ -217,7 +217,7 @@ def tight_extremal_coupling(marginals: Any) -> ExplicitJoint:
 
 
 def check_tight_certificate(joint: ExplicitJoint) -> bool:
-    """Sec 3.4 on an explicit joint with sum r <= 1: its mode margin is >= G*_n (up to
+    """The tight certificate on an explicit joint with sum r <= 1: its mode margin is >= G*_n (up to
     1e-12), and G*_n > 0 implies x* is the unique joint mode.
 
     >>> check_tight_certificate(ExplicitJoint.product_of_marginals([[0.9, 0.1]] * 3))
@@ -237,7 +237,8 @@ def certificate_spread_bonus(marginals: Any) -> float:
 
     Hypotheses: marginals ``(n, V)``; holds with or without the clip (both share L_n).
 
-    Reference: ALGORITHMS.md 3.4 (spread bonus; :func:`theory.margins.spread_bonus`).
+    Reference: this project, docs/theory/certificate_spread_bonus.md (batched:
+    :func:`theory.margins.spread_bonus`).
 
     >>> certificate_spread_bonus([[0.75, 0.125, 0.125], [0.875, 0.0625, 0.0625]])
     0.125

@@ -1,4 +1,7 @@
-"""[EB] The entropy bound on the total correlation of the selected tokens (ALGORITHMS.md 3.5)."""
+"""[EB] The entropy bound on the total correlation of the selected tokens.
+
+Statement, proof sketch and tests: docs/theory/entropy_bound.md.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ def entropy_bound(H: Any) -> float:
     Hypotheses: H_j >= 0 are the marginal entropies (nats) of the selected positions.
     The EB-sampler commits the lowest-entropy prefix while this stays <= gamma.
 
-    Reference: [EB] Ben-Hamu et al. 2025 (entropy-bounded unmasking), ALGORITHMS.md 3.5.
+    Reference: [EB] Ben-Hamu et al., "Accelerated Sampling from Masked Diffusion Models
+    via Entropy Bounded Unmasking", arXiv 2505.24857; docs/theory/entropy_bound.md.
 
     >>> entropy_bound([0.5, 0.25, 0.125])
     0.375

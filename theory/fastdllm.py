@@ -1,7 +1,8 @@
 """[FastdLLM] Theorem 1 (parallel greedy decoding under high confidence), its bounds,
 and the counterexample showing (n+1) eps <= 1 cannot be relaxed.
 
-ALGORITHMS.md section 3.2. Total variation is TV(p, q) = 1/2 sum_x |p(x) - q(x)|
+[FastdLLM] Wu et al., "Fast-dLLM", arXiv 2505.22618; docs/theory/fastdllm_theorem1.md,
+fastdllm_tv_bound.md and fastdllm_kl_bound.md. Total variation is TV(p, q) = 1/2 sum_x |p(x) - q(x)|
 and KL is in nats; q is always the product of p's marginals.
 """
 
@@ -61,7 +62,8 @@ def fastdllm_theorem1(c: Any, eps: float) -> Theorem1Bounds:
     Hypotheses: c_j = p_j(x*_j) > 1 - eps for every j, and (n+1) eps <= 1; a broken
     hypothesis raises ValueError naming the value.
 
-    Reference: [FastdLLM] Theorem 1 (ALGORITHMS.md 3.2).
+    Reference: [FastdLLM] Wu et al., arXiv 2505.22618, Theorem 1
+    (docs/theory/fastdllm_theorem1.md).
 
     >>> b = fastdllm_theorem1([0.95, 0.9], eps=0.25)
     >>> b.mode_lower, b.competitor_upper
@@ -140,7 +142,8 @@ def fastdllm_tv_bound(n: int, eps: float) -> float:
     bounds for the product q), so |p(x*) - q(x*)| <= sum r - max r < (n-1) eps for
     n >= 2; the rest of the mass is below n eps on each side.
 
-    Reference: [FastdLLM] Theorem 1 (TV part), ALGORITHMS.md 3.2.
+    Reference: [FastdLLM] Wu et al., arXiv 2505.22618, Theorem 1 (TV part);
+    docs/theory/fastdllm_tv_bound.md.
 
     >>> fastdllm_tv_bound(3, 0.125)
     0.5
@@ -159,7 +162,8 @@ def fastdllm_kl_bound(n: int, eps: float, V: int) -> float:
     with ``<=`` for every n and strictly for n >= 2 (KL <= sum H - max H
     <= (n-1) max_j H(X_j) and H(X_j) <= H_b(r_j) + r_j ln(V-1) < H_b(eps) + eps ln(V-1)).
 
-    Reference: [FastdLLM] Theorem 1 (KL part), ALGORITHMS.md 3.2.
+    Reference: [FastdLLM] Wu et al., arXiv 2505.22618, Theorem 1 (KL part);
+    docs/theory/fastdllm_kl_bound.md (the correction for n = 1).
 
     >>> fastdllm_kl_bound(1, 0.25, 5)
     0.0

@@ -1,6 +1,6 @@
 """Fréchet bounds on the probability that all events hold, and couplings attaining them.
 
-ALGORITHMS.md section 3.1. For events with probabilities a_1..a_n,
+docs/theory/frechet_bounds.md. For events with probabilities a_1..a_n,
 ``max(0, sum a - (n-1)) <= P(all) <= min a``, and both bounds are attained.
 
 The couplings are built on the circle [0, 1) with a uniform U: position j takes
@@ -50,7 +50,8 @@ def frechet_bounds(a: Any) -> tuple[float, float]:
     dependence between the events. Both bounds are attained (see
     :func:`disjoint_failure_coupling`, :func:`nested_coupling`).
 
-    Reference: Fréchet (1935); used as [FastdLLM++] section 4 and ALGORITHMS.md 3.1.
+    Reference: Fréchet (1935); used as [FastdLLM++] Kasa et al., arXiv 2606.02955,
+    section 4; docs/theory/frechet_bounds.md.
 
     >>> frechet_bounds([0.75, 0.5])
     (0.25, 0.5)
@@ -167,7 +168,8 @@ def extremal_coupling(marginals: Any) -> ExplicitJoint:
 
     It minimises p(x*): p(x*) = max(0, 1 - sum r), the Fréchet lower bound; when
     sum r <= 1 it also puts mass p_k(v) on "x* except token v at k", which makes it
-    the extremal joint of the tight certificate (ALGORITHMS.md 3.4). Tables have
+    the extremal joint of the tight certificate (this project,
+    docs/theory/tight_certificate.md). Tables have
     ``V ** n`` cells: keep them small.
 
     >>> joint = extremal_coupling([[0.75, 0.25], [0.125, 0.875]])

@@ -4,7 +4,9 @@ Static decoding S(x): one oracle call, commit the top-1 masked position of the a
 block (confidence descending, ties by lower position) to its argmax. Static path
 x_0, x_1 = S(x_0), ..., x_T (T masked tokens), T calls.
 
-A FreeDave round from x_j with F_j = f(x_j) known (ALGORITHMS.md section 4):
+A FreeDave round from x_j with F_j = f(x_j) known ([FreeDave] Wu and Zhang, arXiv
+2510.00294; docs/freedave.md "Algorithm"; one implementation in
+:mod:`theory.freedave_round`):
 
 1. drafts d_k = x_j with the top k positions of F_j's ranking set to F_j's argmax,
    k = 1..D, D = min(K, m_j) (m_j masks left in the block; nested, d_1 = x_{j+1});
@@ -42,6 +44,7 @@ from theory.freedave_core import (
     rank_window,
     static_step,
 )
+from theory.freedave_round import RoundPlan, follow_path, plan_round
 from theory.freedave_trace import StaticStep, StaticTrace
 
 __all__ = ["DecodeRun", "static_decode", "freedave_decode"]
@@ -127,7 +130,7 @@ class _Row:
         self.config, self.mask_id, self.blocks = config, mask_id, blocks
         self.calls = self.states = 0
         self.accepted: list[int] = []
-        self.round: tuple[list[tuple[int, ...]], np.ndarray, list[bool]] | None = None
+        self.round: RoundPlan | None = None
 
     @property
     def done(self) -> bool:
@@ -141,35 +144,25 @@ class _Row:
         while not self.done:
             if self.fwd is None:
                 return self.x[None, :]
-            nodes, drafts, terminal = self._drafts()
-            self.round = (nodes, drafts, terminal)
-            keep = [n for n, t in enumerate(terminal) if not t]
-            if keep:
-                return drafts[keep]
+            self.round = self._drafts()
+            if self.round.evaluated:
+                return self.round.drafts[self.round.evaluated]
             self.receive(None)
         return None
 
-    def _drafts(self) -> tuple[list[tuple[int, ...]], np.ndarray, list[bool]]:
+    def _drafts(self) -> RoundPlan:
         fwd = self.fwd
         if fwd is None:
             raise RuntimeError("a round needs the forward of its start state (internal error)")
         order, m = rank_window(self.x[None, :], fwd, self.mask_id, self.blocks)
-        ranked, m0 = order[0, :m[0]], int(m[0])
-        nodes = self.config.nodes(m0)
         choices = [fwd.tokens[0]]
         if self.config.tree.uses_runner_up:
             if fwd.runner_up is None:
                 raise ValueError("this draft tree branches on runner-up tokens; the oracle "
                                  "returned runner_up=None")
             choices.append(fwd.runner_up[0])
-        drafts = np.repeat(self.x[None, :], len(nodes), axis=0)
-        for n, node in enumerate(nodes):
-            for i, bit in enumerate(node):
-                drafts[n, ranked[i]] = choices[bit][ranked[i]]
-        open_ = np.any(active_window(drafts, self.mask_id, self.blocks), axis=1).tolist()
-        terminal = [len(node) == m0 and (self.config.refresh or not open_[n])
-                    for n, node in enumerate(nodes)]
-        return nodes, drafts, terminal
+        return plan_round(self.x, order[0, :m[0]], choices, self.config.nodes(int(m[0])),
+                          self.mask_id, self.config.refresh)
 
     def receive(self, out: OracleOutput | None) -> None:
         """Take the outputs of this row's last request and finish the round."""
@@ -178,32 +171,20 @@ class _Row:
         if self.round is None:  # a refresh / initial call on x alone
             self.fwd = out
             return
-        nodes, drafts, terminal = self.round
-        self.round = None
-        keep = [n for n, t in enumerate(terminal) if not t]
-        row = {n: r for r, n in enumerate(keep)}
-        targets = None  # S(d) of every evaluated draft, one batched static step
-        if out is not None:
-            targets = static_step(drafts[keep], out, self.mask_id, self.blocks)
+        plan, self.round = self.round, None
         fwd = self.fwd
         if fwd is None:
             raise RuntimeError("a round needs the forward of its start state (internal error)")
-        t = static_step(self.x[None, :], fwd, self.mask_id, self.blocks)[0]
-        cur, depth, landed = self.x, 0, -1
-        while True:
-            hit = [n for n, node in enumerate(nodes)
-                   if len(node) == depth + 1 and np.array_equal(drafts[n], t)]
-            if not hit:
-                break
-            cur, depth, landed = t, depth + 1, hit[0]
-            if terminal[landed] or targets is None:
-                break
-            t = targets[row[landed]]
-        fwd = out.rows([row[landed]]) if out is not None and landed in row else None
-        if depth < 1:
-            raise RuntimeError("the first draft differs from the static step (internal error)")
-        self.x, self.fwd = cur.copy(), fwd
-        self.accepted.append(depth)
+        targets = None  # S(d) of every evaluated draft, one batched static step
+        if out is not None:
+            targets = static_step(plan.drafts[plan.evaluated], out, self.mask_id, self.blocks)
+        first = static_step(self.x[None, :], fwd, self.mask_id, self.blocks)[0]
+        path = follow_path(plan, first, targets)
+        landed = path[-1]
+        row = plan.evaluated.index(landed) if landed in plan.evaluated else None
+        self.x = plan.drafts[landed].copy()
+        self.fwd = out.rows([row]) if out is not None and row is not None else None
+        self.accepted.append(len(path))
 
 
 def freedave_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int,

@@ -134,7 +134,8 @@ def draft_hits(trace: StaticTrace, j: int, *, drafts: str = "prefix",
                 [prefix: {top k of F_j} = {p_j, ..., p_{j+k-1}}].
 
     Hypotheses: a valid trace (positions of a block leave the window one per step).
-    Reference: [FreeDave] draft construction; ALGORITHMS.md section 4, step 1.
+    Reference: [FreeDave] Wu and Zhang, arXiv 2510.00294, draft construction;
+    docs/freedave.md "Algorithm", step 1.
 
     >>> t = StaticTrace((StaticStep(0, 0, (5, 6, 7), (1, 1, 1)),
     ...                  StaticStep(1, 0, (7, 6), (1, 1)), StaticStep(2, 0, (6,), (1,))))
@@ -219,7 +220,8 @@ def predicted_calls(trace: StaticTrace, config: FreeDave) -> CallCount:
     one call of one state. Static decoding costs T calls.
 
     Hypotheses: the oracle is deterministic (then this equals the run exactly).
-    Reference: [FreeDave] Algorithm (draft, verify, accept); ALGORITHMS.md section 4.
+    Reference: [FreeDave] Wu and Zhang, arXiv 2510.00294 (draft, verify, accept);
+    docs/freedave.md "Call count from the static path alone".
 
     >>> t = StaticTrace((StaticStep(0, 0, (5, 6, 7), (1, 1, 1)),
     ...                  StaticStep(1, 0, (6, 7), (1, 1)), StaticStep(2, 0, (7,), (1,))))

@@ -9,8 +9,8 @@ so keep ``prod V_j`` small (a few thousand cells at most). Sub-joints
 (:meth:`ExplicitJoint.sample`) serve the simulator's brute-force twins.
 
 Marginal matrices (``(n, V)``, one row per position, zero-padded) are validated
-by :func:`check_marginals`; :func:`marginal_modes` gives the quantities of
-ALGORITHMS.md section 1 (x*, c, r, s) for them.
+by :func:`check_marginals`; :func:`marginal_modes` gives the quantities of one
+decoding step (x*, c, r, s; docs/theory.md, section 1) for them.
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ class Modes:
 
 
 def marginal_modes(marginals: Any) -> Modes:
-    """x*, c, r, s of validated marginals ``(n, V)`` (ALGORITHMS.md section 1)."""
+    """x*, c, r, s of validated marginals ``(n, V)`` (docs/theory.md, section 1)."""
     p = check_marginals(marginals)
     x_star = tuple(int(v) for v in np.argmax(p, axis=1))
     rows = np.arange(p.shape[0])

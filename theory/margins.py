@@ -57,7 +57,7 @@ def tight_margin(r_sorted: Array, s_sorted: Array, clip: bool = True) -> Array:
 
     .. math:: G^*_n = \\max(0, 1 - \\sum_{j \\le n} r_{(j)}) - \\max_{j \\le n} s_{(j)}
 
-    Reference: ALGORITHMS.md section 3.4 (this project).
+    Reference: this project, docs/theory/tight_certificate.md.
     """
     r_sorted, s_sorted = _as_array(r_sorted), _as_array(s_sorted)
     xp = namespace(r_sorted)
@@ -94,7 +94,7 @@ def heterogeneity_bonus(r_sorted: Array) -> Array:
 def spread_bonus(r_sorted: Array, s_sorted: Array) -> Array:
     """Spread bonus r_(n) - max_{j<=n} s_(j) >= 0: what Fréchet gives away to the tight margin.
 
-    Reference: ALGORITHMS.md section 3.4.
+    Reference: this project, docs/theory/certificate_spread_bonus.md.
     """
     r_sorted, s_sorted = _as_array(r_sorted), _as_array(s_sorted)
     xp = namespace(r_sorted)

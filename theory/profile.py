@@ -1,4 +1,4 @@
-"""Confidence quantities of one decoding step, batched (ALGORITHMS.md section 1).
+"""Confidence quantities of one decoding step, batched (docs/theory.md, section 1).
 
 A :class:`Profile` holds, for ``rows`` sequences and ``m`` masked positions of the
 active window, the argmax token, the confidence ``c``, the log residual mass
@@ -62,6 +62,10 @@ class Profile:
     def shape(self) -> tuple[int, int]:
         rows, m = self.c.shape
         return int(rows), int(m)
+
+    def take(self, rows: Any) -> Profile:
+        """The profile of ``rows`` (an integer index array, a slice or a bool mask)."""
+        return Profile(**{name: getattr(self, name)[rows] for name in FIELDS})
 
 
 def _check_array(x: Array, what: str) -> None:

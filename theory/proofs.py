@@ -123,7 +123,8 @@ def prove_frechet_margin_monotone(n: int | None = None, clip: bool = False) -> b
     X = max(0, y - r_{k+1}) - max(0, y) <= 0 by the lemma that max(0, .) is
     nondecreasing (proved by cases).
 
-    Reference: ALGORITHMS.md section 2 (G_n non-increasing); [FastdLLM++] section 4.
+    Reference: [FastdLLM++] Kasa et al., arXiv 2606.02955, section 4 (the margin G_n);
+    its monotonicity makes the accepted n a prefix (docs/theory.md, section 2).
     """
     _check_n(n)
     if n is None:
@@ -156,7 +157,8 @@ def prove_tight_margin_monotone(n: int | None = None, clip: bool = False) -> boo
     >= 0: for symbolic n by the two cases of max(M, s) - M; for fixed n the whole step
     is checked in every case of the argmax of s_1..s_k.
 
-    Reference: ALGORITHMS.md section 2 (G*_n non-increasing) and 3.4.
+    Reference: the tight certificate (this project, docs/theory/tight_certificate.md);
+    G*_n non-increasing, so the accepted n form a prefix (docs/theory.md, section 2).
     """
     _check_n(n)
     if clip and not _max0_nondecreasing():

@@ -1,4 +1,4 @@
-"""The commit rules of ALGORITHMS.md section 2, batched over rows.
+"""The commit rules (docs/theory.md, section 2), batched over rows.
 
 A rule is a frozen dataclass holding its parameter. :func:`commit` sorts each row
 (confidence descending, ties by position; the entropy rule sorts by entropy
@@ -154,7 +154,8 @@ class Frechet(Rule):
 
 @dataclass(frozen=True)
 class TightCertificate(Rule):
-    """Runner-up aware certificate: largest n with G*_n > delta (ALGORITHMS.md 3.4)."""
+    """Runner-up aware certificate: largest n with G*_n > delta (this project,
+    docs/theory/tight_certificate.md)."""
 
     delta: float = 0.0
     clip: bool = True
@@ -255,7 +256,8 @@ def commit(rule: Rule, profile: Profile) -> Commit:
     """Apply ``rule`` to every row of ``profile``.
 
     n = the largest n in 1..m_valid such that every prefix length up to n passes the
-    rule (the rules' conditions are monotone, so this is the spec's "largest n"),
+    rule (the rules' conditions are monotone, so this is the "largest n" of the rule
+    table, docs/theory.md, section 2),
     and n = 0 for rows without a valid position. Torch tensors on the CPU are
     processed through zero-copy numpy views (torch's CPU sort is several times
     slower); other devices run the same code through torch.

@@ -34,10 +34,10 @@ def check_replay(trace: Any) -> dict[str, Any]:
 
 def replay_section(opts: ReportOptions, ctx: Context) -> dict[str, Any]:
     """Exact replay check, counterfactual summaries, calibration and profile fits."""
+    from paradec.figures.reliability import compute_reliability
     from paradec.figures.style import jsonable
     from paradec.report.model import sweep_rules
     from realmodel.replay import replay_all
-    from realmodel.replay_calibration import compute_prefix_calibration, compute_reliability
     from realmodel.replay_fit import fit_trace
 
     trace = ctx["trace"]
@@ -48,10 +48,10 @@ def replay_section(opts: ReportOptions, ctx: Context) -> dict[str, Any]:
         counterfactual.append({k: s[k] for k in (
             "rule", "steps", "factual_steps", "sequences_diverging", "mean_tokens_per_step",
             "token_agreement", "joint_agreement", "approx_calls")})
-    reliability = compute_reliability(trace)
-    prefix = compute_prefix_calibration(trace)
+    calibration = compute_reliability(trace)  # the reliability figure's data, computed once
+    reliability, prefix = calibration["confidence"], calibration["margins"]
     fits = {k: f.describe() for k, f in fit_trace(trace).items()}
-    ctx["reliability"] = reliability
+    ctx["reliability"] = calibration  # reused by the figures section
     line = (f"logged rule {exact['rule']} replayed on {exact['steps']} steps: "
             f"{exact['mismatches']} mismatches; ECE {reliability['ece']:.4f} over "
             f"{reliability['n']} (step, position) confidences")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -59,7 +58,6 @@ def _figure_inputs() -> dict[str, Callable[[dict[str, Any], int], dict[str, Any]
         bonus,
         freedave_vs_K,
         margins_along_profile,
-        reliability,
         violations_vs_dependence,
     )
 
@@ -70,7 +68,7 @@ def _figure_inputs() -> dict[str, Callable[[dict[str, Any], int], dict[str, Any]
         "bonus": lambda c, s: bonus.compute_bonus(c["trace"]),
         "margins_along_profile": lambda c, s:
             margins_along_profile.compute_margins_along_profile(c["trace"], s),
-        "reliability": lambda c, s: reliability.compute_reliability(c["trace"]),
+        "reliability": lambda c, s: c["reliability"],  # computed by the replay section
         "violations_vs_dependence": lambda c, s:
             violations_vs_dependence.compute_violations_vs_dependence(
                 c["study:certificates"].rows),
@@ -101,9 +99,13 @@ def figures_section(opts: ReportOptions, ctx: dict[str, Any]) -> dict[str, Any]:
                 "spread_median": data["spread"]["median"]}
     docs = opts.docs_dir
     if docs is not None:
+        from pathlib import Path
+
+        from realmodel.trace_io import write_bytes_atomic
+
         (docs / "figures").mkdir(parents=True, exist_ok=True)
         for name, png in files.items():
-            shutil.copyfile(png, docs / "figures" / f"{name}.png")
+            write_bytes_atomic(docs / "figures" / f"{name}.png", Path(png).read_bytes())
     ctx["figure_summaries"] = summaries
     return {"ok": True, "files": files, "summaries": summaries,
             "line": f"{len(files)} figures in {folder}"

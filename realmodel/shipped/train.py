@@ -1,4 +1,4 @@
-"""Training the shipped model with LLaDA's objective (MODELS.md; Nie et al. 2025, eq. 3/SFT).
+"""Training the shipped model with LLaDA's objective (Nie et al., arXiv 2502.09992, eq. 3/SFT).
 
 For each sequence ``[BOS] prompt response [EOS]...`` (the response padded with EOS to
 the fixed generation length, EOS tokens being trained on as in LLaDA's SFT), draw

@@ -4,10 +4,10 @@ At delta = 0 the factor rule (f = 1), Fréchet and the tight certificate commit
 n_factor <= n_frechet <= n_tight tokens from the same profile. The gap n_frechet -
 n_factor is bought by the heterogeneity bonus B_n = sum_{j<n} (c_(j) - c_(n))
 ([FastdLLM++] Prop 4.3, Cor 4.4); n_tight - n_frechet by the spread bonus
-r_(n) - max_{j<=n} s_(j) (ALGORITHMS.md 3.4). Profiles come from two sources: every step
-of static decoding of random chains across the dependence dial (``source=chain``), and
-the parametric log-normal family across its heterogeneity sigma and runner-up share
-(``source=lognormal``).
+r_(n) - max_{j<=n} s_(j) (this project, docs/theory/certificate_spread_bonus.md).
+Profiles come from two sources: every step of static decoding of random chains across
+the dependence dial (``source=chain``), and the parametric log-normal family across its
+heterogeneity sigma and runner-up share (``source=lognormal``).
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ Across the dependence dial, every rule decodes the same prompts of the same rand
 at every step that commits two or more tokens the committed tuple is compared with the
 exact joint mode of those positions given the context (other masked positions summed
 out). Certified rules (factor f <= 1, Fréchet and tight with delta >= 0) must show zero
-violations ([FastdLLM] Thm 1, [FastdLLM++] Thm 4.1, ALGORITHMS.md 3.4); the others get a
-violation rate with a cluster-robust standard error and a 95% interval. A second check
-holds for every rule: commits whose tight margin G*_n is positive are never violations.
+violations ([FastdLLM] Thm 1, [FastdLLM++] Thm 4.1, docs/theory/tight_certificate.md);
+the others get a violation rate with a cluster-robust standard error and a 95% interval.
+A second check holds for every rule: commits whose tight margin G*_n is positive are
+never violations.
 """
 
 from __future__ import annotations

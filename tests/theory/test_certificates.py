@@ -1,4 +1,5 @@
-"""ALGORITHMS.md 3.3 ([FastdLLM++] Thm 4.1, Cor 4.2, Prop 4.3, Cor 4.4) and 3.4 (tight)."""
+"""[FastdLLM++] Kasa et al., arXiv 2606.02955, Thm 4.1, Cor 4.2, Prop 4.3, Cor 4.4, and
+the tight certificate (this project, docs/theory/tight_certificate.md)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""ALGORITHMS.md 3.5: [EB] sum H - max H bounds the total correlation."""
+"""[EB] Ben-Hamu et al., arXiv 2505.24857: sum H - max H bounds the total correlation."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""ALGORITHMS.md 3.2: [FastdLLM] Theorem 1, its tightness, and its TV and KL bounds."""
+"""[FastdLLM] Wu et al., arXiv 2505.22618, Theorem 1, its tightness, and its TV and KL bounds."""
 
 import math
 

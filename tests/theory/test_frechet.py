@@ -1,4 +1,4 @@
-"""ALGORITHMS.md 3.1: Fréchet bounds, attained by explicit couplings."""
+"""Fréchet bounds, attained by explicit couplings (docs/theory/frechet_bounds.md)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Profiles of marginals: the quantities of ALGORITHMS.md section 1, exact zeros included."""
+"""Profiles of marginals: the quantities of docs/theory.md, section 1, exact zeros included."""
 
 import warnings
 
