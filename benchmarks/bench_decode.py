@@ -1,6 +1,6 @@
 """Decode-engine benchmark: rules x KV-cache modes x dtypes, ratios measured in one run.
 
-A seeded random LLaDA-shaped model (realmodel.tiny.bench_config: d 512, 8 layers, vocab
+A seeded random LLaDA-shaped model (realmodel.model.tiny.bench_config: d 512, 8 layers, vocab
 8192, ~36M parameters) decodes the same prompts with static decoding (quota 1), threshold
 0.9 and Fréchet 0.25, each with cache none / prefix / dual, in float32 and bfloat16.
 Reported per configuration: forward calls, tokens per call, wall seconds (device
@@ -27,10 +27,10 @@ from typing import Any
 
 import torch
 
-from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, decode
-from realmodel.prompts import Prompt
-from realmodel.tiny import bench_config, random_llada, tiny_config
+from realmodel.engine.prompts import Prompt
+from realmodel.model.denoiser import LLaDADenoiser
+from realmodel.model.tiny import bench_config, random_llada, tiny_config
 from theory import make_rule
 
 RULES = {"static": ("quota", 1), "threshold 0.9": ("threshold", 0.9),

@@ -26,15 +26,15 @@ from typing import Any
 
 import torch
 
-from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, Engine, decode
+from realmodel.engine.prompts import Prompt
 from realmodel.freedave import FreeDaveConfig, freedave_decode
+from realmodel.model.denoiser import LLaDADenoiser
+from realmodel.model.tiny import random_llada, tiny_config
 from realmodel.models import load_denoiser
-from realmodel.prompts import Prompt
 from realmodel.shipped import generation_defaults, heldout_problems, is_shipped, problem_prompts
-from realmodel.tiny import random_llada, tiny_config
-from theory.freedave_core import FreeDave
-from theory.freedave_trace import StaticStep, StaticTrace, predicted_calls
+from theory.freedave.core import FreeDave
+from theory.freedave.trace import StaticStep, StaticTrace, predicted_calls
 
 
 class Steps:

@@ -23,10 +23,10 @@ import numpy as np
 
 def sample_trace(folder: Path) -> Path:
     """A small complete trace: 3 prompts, tiny random LLaDA, threshold 0.5, 2 blocks."""
-    from realmodel.denoiser import LLaDADenoiser
     from realmodel.engine import DecodeConfig, decode
-    from realmodel.prompts import Prompt
-    from realmodel.tiny import random_llada, tiny_config
+    from realmodel.engine.prompts import Prompt
+    from realmodel.model.denoiser import LLaDADenoiser
+    from realmodel.model.tiny import random_llada, tiny_config
     from realmodel.trace import TraceWriter, provenance
     from theory import make_rule
 

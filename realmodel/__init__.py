@@ -1,12 +1,15 @@
 """paradec.realmodel: real models, the one decode engine, and confidence traces.
 
-- :mod:`realmodel.llada`, :mod:`realmodel.checkpoint`: paradec's LLaDA-architecture module
-  and LLaDA's on-disk format (loads LLaDA-8B-Instruct folders without remote code).
-- :mod:`realmodel.hf`: transformers masked LMs as denoisers; the pretrained AntiBERTy.
+- :mod:`realmodel.model`: paradec's LLaDA-architecture module and LLaDA's on-disk format
+  (loads LLaDA-8B-Instruct folders without remote code), transformers masked LMs (the
+  pretrained AntiBERTy), seeded tiny models, the KV cache.
 - :mod:`realmodel.engine`: the decode loop (rules from theory, blocks, KV caches, batches).
+- :mod:`realmodel.freedave`: FreeDave as a strategy of the engine; call predictions.
 - :mod:`realmodel.trace`: versioned Parquet traces, streaming writer, validating reader.
 - :mod:`realmodel.replay`: what any rule would commit at each logged state; calibration and
   profile-generator fits to a trace.
+- :mod:`realmodel.shipped`: the shipped trained model; :mod:`realmodel.models`: loading a
+  model by name or folder, prompt files; :mod:`realmodel.distributed`: torchrun sharding.
 
 May import theory and simulate. Only the application layer imports realmodel:
 ``paradec/commands``, ``paradec/report`` and ``paradec/figures``, each inside the function
@@ -14,23 +17,24 @@ that needs it, so importing ``paradec`` never loads torch; theory and simulate n
 (tests/test_layers.py). Benchmarks and tests use it directly.
 """
 
-from realmodel.cache import KVCache
-from realmodel.checkpoint import eurobert_config, eurobert_state_dict, load_llada, save_llada
-from realmodel.denoiser import Denoiser, LLaDADenoiser
 from realmodel.engine import CACHE_MODES, DecodeConfig, DecodeState, Engine, StepRecord, decode
-from realmodel.hf import MaskedLMDenoiser, load_antiberty, load_masked_lm
-from realmodel.llada import LLaDAConfig, LLaDAModel
+from realmodel.engine.prompts import DecodeResult, Prompt, SequenceResult
+from realmodel.engine.sampling import EOS_MODES, window_profile
+from realmodel.model.cache import KVCache
+from realmodel.model.checkpoint import eurobert_config, eurobert_state_dict, load_llada, save_llada
+from realmodel.model.denoiser import Denoiser, LLaDADenoiser
+from realmodel.model.hf import MaskedLMDenoiser, load_antiberty, load_masked_lm
+from realmodel.model.llada import LLaDAConfig, LLaDAModel
+from realmodel.model.specials import SpecialTokens
+from realmodel.model.tiny import bench_config, random_llada, tiny_config
 from realmodel.models import builtin_prompts, load_denoiser, read_prompts, score
-from realmodel.prompts import DecodeResult, Prompt, SequenceResult
 from realmodel.replay import LOGGED, Replay, StepReplay, replay, replay_all
-from realmodel.replay_calibration import (
+from realmodel.replay.calibration import (
                                          compute_margin_calibration,
                                          compute_prefix_calibration,
                                          compute_reliability,
 )
-from realmodel.replay_fit import ProfileFit, fit_lognormal, fit_trace, fit_two_level
-from realmodel.sampling import EOS_MODES, SpecialTokens, window_profile
-from realmodel.tiny import bench_config, random_llada, tiny_config
+from realmodel.replay.fit import ProfileFit, fit_lognormal, fit_trace, fit_two_level
 from realmodel.trace import (
                                          SCHEMA_VERSION,
                                          Trace,

@@ -17,11 +17,11 @@ from typing import Any
 
 import torch
 
-from realmodel.checkpoint import fingerprint, load_llada, read_config
-from realmodel.denoiser import Denoiser, LLaDADenoiser
-from realmodel.hf import load_antiberty, load_masked_lm
-from realmodel.prompts import DecodeResult, Prompt, token_ids
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.engine.prompts import DecodeResult, Prompt, token_ids
+from realmodel.model.checkpoint import fingerprint, load_llada, read_config
+from realmodel.model.denoiser import Denoiser, LLaDADenoiser
+from realmodel.model.hf import load_antiberty, load_masked_lm
+from realmodel.model.tiny import random_llada, tiny_config
 
 __all__ = ["DTYPES", "load_denoiser", "read_prompts", "builtin_prompts", "antibodies",
            "score", "TINY_RANDOM"]

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-import realmodel.trace_merge
+import realmodel.trace.merge
 
 
 def decode_as_two_ranks(mp: pytest.MonkeyPatch, decode: Callable[[str], None],
                         out: Path) -> list[Path]:
     """Run ``decode(trace_path)`` as rank 1, then rank 0, of a 2-process run: no process
     group, and rank 0's merge into ``out`` keeps the rank parts. Returns the parts."""
-    merge = realmodel.trace_merge.merge_traces
-    mp.setattr(realmodel.trace_merge, "merge_traces",
+    merge = realmodel.trace.merge.merge_traces
+    mp.setattr(realmodel.trace.merge, "merge_traces",
                lambda target, parts, remove_parts: merge(target, parts))
     mp.setattr("realmodel.distributed.World.init", lambda self, device: None)
     mp.setattr("realmodel.distributed.World.barrier", lambda self: None)

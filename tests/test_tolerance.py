@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from realmodel.tiny import tiny_config
+from realmodel.model.tiny import tiny_config
 from tests.tolerance import (
     Path,
     assert_close,

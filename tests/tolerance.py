@@ -66,7 +66,7 @@ class Path:
 
 
 def llada_path(config, keys: int) -> Path:
-    """A LLaDA-shaped forward (realmodel.llada): per layer 9 reductions (attention norm,
+    """A LLaDA-shaped forward (realmodel.model.llada): per layer 9 reductions (attention norm,
     q/k/v projection, scores over head_dim, softmax normaliser and weighted sum over the
     keys, output projection, MLP norm, gate/up projection, down projection) plus the final
     norm and the head; the longest reduction is d_model, the MLP width or the key count."""

@@ -62,7 +62,7 @@ from theory.frechet import (
     random_coupling,
 )
 from theory.freedave import DecodeRun, freedave_decode, static_decode
-from theory.freedave_core import (
+from theory.freedave.core import (
     K_DRAFTS,
     Blocks,
     DraftTree,
@@ -73,14 +73,14 @@ from theory.freedave_core import (
     rank_window,
     static_step,
 )
-from theory.freedave_optimal import (
+from theory.freedave.optimal import (
     agreement_trace,
     brute_force_calls,
     consistency_hypotheses,
     optimal_calls,
     swap_trace,
 )
-from theory.freedave_trace import (
+from theory.freedave.trace import (
     CallCount,
     StaticStep,
     StaticTrace,

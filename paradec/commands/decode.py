@@ -131,14 +131,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
-    from realmodel.denoiser import check_prompts_fit
     from realmodel.distributed import rank_trace_path
     from realmodel.engine import DecodeConfig, Engine
+    from realmodel.engine.prompts import DecodeResult
+    from realmodel.model.denoiser import check_prompts_fit
     from realmodel.models import builtin_prompts, load_denoiser, read_prompts
-    from realmodel.prompts import DecodeResult
     from realmodel.trace import TraceWriter, provenance
-    from realmodel.trace_io import prompts_digest
-    from realmodel.trace_merge import merge_traces
+    from realmodel.trace.io import prompts_digest
+    from realmodel.trace.merge import merge_traces
 
     denoiser = load_denoiser(args.model, dtype=args.dtype, device=device, seed=args.seed,
                              chat=not args.no_chat, trust_remote_code=args.trust_remote_code)
@@ -231,7 +231,7 @@ def _merged(out: str, meta: dict[str, Any]) -> bool:
     from pathlib import Path
 
     from realmodel.trace import read_trace
-    from realmodel.trace_io import run_mismatch
+    from realmodel.trace.io import run_mismatch
 
     if not Path(out).is_file():
         return False
@@ -248,7 +248,7 @@ def _result_from_trace(path: str, prompts: Any, now: Any) -> Any:
     import numpy as np
     import pyarrow.compute as pc
 
-    from realmodel.prompts import DecodeResult, SequenceResult
+    from realmodel.engine.prompts import DecodeResult, SequenceResult
     from realmodel.trace import read_trace
 
     trace = read_trace(path)

@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from paradec.commands.outputs import check_output
     from realmodel.trace import read_trace
-    from realmodel.trace_merge import check_merge_paths, merge_traces
+    from realmodel.trace.merge import check_merge_paths, merge_traces
 
     check_output(check_merge_paths(args.out, args.parts), "output", overwrite=args.overwrite)
     out = merge_traces(args.out, args.parts, remove_parts=args.remove_parts)

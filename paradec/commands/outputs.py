@@ -7,7 +7,7 @@ folder cannot be written. :func:`replacing` wraps the write of outputs that are 
 written atomically (a model or report folder, a study's tables): the old version is
 moved aside while the new one is written, deleted once it is complete and put back if
 the write fails, so a failed overwrite leaves the old output as it was. Trace files need
-no wrapper: paradec writes them atomically (``realmodel.trace_io``).
+no wrapper: paradec writes them atomically (``realmodel.trace.io``).
 
 Standard library only: ``paradec simulate`` uses it without loading torch.
 """

@@ -115,13 +115,13 @@ def run(args: argparse.Namespace) -> int:
         out["records"] = {r.label: [_record(x) for x in r.records] for r in replays}
         out["counterfactual_from"] = {r.label: r.counterfactual_from for r in replays}
     if args.calibration:
-        from realmodel.replay_calibration import compute_prefix_calibration, compute_reliability
+        from realmodel.replay.calibration import compute_prefix_calibration, compute_reliability
 
         out["calibration"] = {"reliability": compute_reliability(trace, bins=args.bins),
                               "margins": compute_prefix_calibration(trace, bins=args.bins),
                               "margins_of": "every confidence prefix at every logged state"}
     if args.fit:
-        from realmodel.replay_fit import fit_trace
+        from realmodel.replay.fit import fit_trace
 
         out["fit"] = {name: f.describe() for name, f in fit_trace(trace).items()}
     if args.freedave is not None:

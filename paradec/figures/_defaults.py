@@ -24,7 +24,7 @@ def report_context(inputs: tuple[str, ...], problems: int, seed: int,
                    out: Path) -> dict[str, Any]:
     """Run the report sections that produce ``inputs`` (keys of the report's context:
     ``trace``, ``sweep_rows``, ``freedave_rows``, ``study:certificates``)."""
-    from paradec.report import ReportOptions, checks, model
+    from paradec.experiments import ReportOptions, checks, model
 
     opts = ReportOptions(problems=problems, seed=seed, out=str(out / "_inputs"),
                          sweep="full" if "sweep_rows" in inputs else "tiny")

@@ -1,7 +1,7 @@
 """Figure ``accuracy_vs_speed``: accuracy and agreement with static decoding vs tokens per
 call, one curve per rule over its parameter sweep, static decoding marked.
 
-Input: the report's sweep rows (:func:`paradec.report.model.sweep`), each with label,
+Input: the report's sweep rows (:func:`paradec.experiments.model.sweep`), each with label,
 rule, value, tokens_per_call, accuracy (None without reference answers), accuracy_se,
 answer_agreement(_se), token_agreement. The first row labelled ``static`` is the
 reference; the quota curve starts at it (k = 1).

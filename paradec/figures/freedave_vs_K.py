@@ -3,7 +3,7 @@
 predicted from the static trace (``realmodel.freedave.predict_calls``) and measured by
 real FreeDave decoding (``realmodel.freedave.freedave_decode``).
 
-Input: the report's FreeDave rows (:func:`paradec.report.model.freedave`), each with K,
+Input: the report's FreeDave rows (:func:`paradec.experiments.model.freedave`), each with K,
 predicted_calls, measured_calls, static_calls, identical and the acceptance histograms
 (accepted static steps per round -> rounds), predicted and measured.
 """

@@ -4,7 +4,7 @@ Left: confidence c of every (logged step, masked position) against agreement of 
 predicted token with the token the run finally wrote there (10 equal bins; ECE).
 Right: the Fréchet margin G_n and the tight margin G*_n of every confidence prefix at
 every logged state against the observed joint agreement of that prefix, with the mean
-joint lower bound L_n per bin. Computed by ``realmodel.replay_calibration``.
+joint lower bound L_n per bin. Computed by ``realmodel.replay.calibration``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ __all__ = ["compute_reliability", "plot_reliability"]
 
 
 def compute_reliability(trace: Any, bins: int = 10) -> dict[str, Any]:
-    """``{"confidence": reliability table, "margins": {"frechet", "tight"} tables}`` (see
-    realmodel.replay_calibration.compute_reliability / compute_prefix_calibration)."""
-    from realmodel.replay_calibration import compute_prefix_calibration
-    from realmodel.replay_calibration import compute_reliability as reliability_table
+    """``{"confidence": reliability table, "margins": {"frechet", "tight"} tables}``
+    (realmodel.replay.calibration.calibration_summary)."""
+    from realmodel.replay.calibration import calibration_summary
 
-    return {"bins": bins, "confidence": reliability_table(trace, bins),
-            "margins": compute_prefix_calibration(trace, bins)}
+    return calibration_summary(trace, bins)
 
 
 def plot_reliability(data: dict[str, Any], path: str | Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paradec.report.options import ReportOptions
+from paradec.experiments.options import ReportOptions
 
 __all__ = ["CAPTIONS", "render_results", "write_results"]
 
@@ -173,7 +173,7 @@ def render_results(summary: dict[str, Any], opts: ReportOptions) -> str:
 def write_results(summary: dict[str, Any], opts: ReportOptions) -> list[str]:
     """Write ``<out>/results.md`` and, on the embedded defaults, ``<docs>/results.md``
     (each atomically: a failed write leaves the old file)."""
-    from realmodel.trace_io import write_bytes_atomic
+    from realmodel.trace.io import write_bytes_atomic
 
     text = render_results(summary, opts)
     paths = [opts.out_dir / "results.md"]

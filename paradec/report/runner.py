@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from paradec.report import checks, model, replay_checks
-from paradec.report.options import ReportOptions
+from paradec.experiments import checks, model, replay_checks
+from paradec.experiments.options import ReportOptions
 
 __all__ = ["SECTIONS", "run_report", "figures_section", "environment",
            "command_line"]
@@ -101,7 +101,7 @@ def figures_section(opts: ReportOptions, ctx: dict[str, Any]) -> dict[str, Any]:
     if docs is not None:
         from pathlib import Path
 
-        from realmodel.trace_io import write_bytes_atomic
+        from realmodel.trace.io import write_bytes_atomic
 
         (docs / "figures").mkdir(parents=True, exist_ok=True)
         for name, png in files.items():
@@ -178,7 +178,7 @@ def run_report(opts: ReportOptions, progress: bool = True) -> dict[str, Any]:
     summary["seconds"] = round(time.perf_counter() - tic, 1)
     summary["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     summary["ok"] = all(r["ok"] for r in summary["sections"].values())
-    from paradec.figures.style import jsonable
+    from paradec._json import jsonable
 
     (opts.out_dir / "summary.json").write_text(
         json.dumps(jsonable(summary), indent=1, default=str) + "\n")

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from realmodel.denoiser import Denoiser
 from realmodel.engine import DecodeConfig, decode
-from realmodel.prompts import Prompt
+from realmodel.engine.prompts import Prompt
+from realmodel.model.denoiser import Denoiser
 from realmodel.shipped.task import Problem, is_correct
 from theory import Quota, Rule, make_rule
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from realmodel.checkpoint import fingerprint, load_llada
-from realmodel.denoiser import LLaDADenoiser
+from realmodel.model.checkpoint import fingerprint, load_llada
+from realmodel.model.denoiser import LLaDADenoiser
 from realmodel.shipped.tokenizer import CharTokenizer
 
 __all__ = ["SHIPPED", "DEFAULT_MODEL", "shipped_path", "load_shipped", "generation_defaults",

@@ -1,7 +1,7 @@
 """A character-level tokenizer with LLaDA-style special tokens, saved as ``vocab.json``.
 
 Ids 0..3 are [PAD], [BOS], [EOS], [MASK]; the rest are single characters. It implements
-the part of transformers' tokenizer interface that :class:`realmodel.denoiser.LLaDADenoiser`
+the part of transformers' tokenizer interface that :class:`realmodel.model.denoiser.LLaDADenoiser`
 uses (``__call__`` with ``add_special_tokens``, ``decode``, ``convert_tokens_to_ids``), so
 the shipped model plugs into the decode engine like any LLaDA checkpoint.
 """

@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
-from realmodel.checkpoint import load_llada, save_llada
-from realmodel.llada import LLaDAConfig, LLaDAModel
+from realmodel.model.checkpoint import load_llada, save_llada
+from realmodel.model.llada import LLaDAConfig, LLaDAModel
 from realmodel.shipped.task import (
     PROMPT_CHARS,
     RESPONSE_CHARS,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from realmodel.checkpoint import save_llada
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.model.checkpoint import save_llada
+from realmodel.model.tiny import random_llada, tiny_config
 from tests.fuzz.cli import assert_usage_error, run_cli
 from theory import RULES
 

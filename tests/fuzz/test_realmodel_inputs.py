@@ -14,7 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from realmodel import DecodeConfig, LLaDAConfig, LLaDADenoiser, Prompt, decode, read_prompts
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.model.tiny import random_llada, tiny_config
 from theory import Quota, Threshold
 
 CONTEXT = 24  # positions of the small model below
@@ -208,7 +208,8 @@ def test_decode_config_refuses_a_non_rule():
 
 @given(st.sampled_from([torch.bfloat16, torch.float16, torch.float32]))
 def test_window_profiles_of_low_precision_logits_are_float64(dtype):
-    from realmodel.sampling import SpecialTokens, window_profile
+    from realmodel.engine.sampling import window_profile
+    from realmodel.model.specials import SpecialTokens
 
     z = torch.randn(2, 3, 11, generator=torch.Generator().manual_seed(0)).to(dtype) * 8
     p = window_profile(z, torch.ones(2, 3, dtype=torch.bool), SpecialTokens(mask_id=10, pad_id=9))

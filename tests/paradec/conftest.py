@@ -7,7 +7,7 @@ import pytest
 def small_context(tmp_path_factory):
     """Report context for 4 held-out problems, tiny sweep, FreeDave K = 1, 2, 4: setup,
     sweep_rows, static_result, trace, freedave_rows."""
-    from paradec.report import ReportOptions, model
+    from paradec.experiments import ReportOptions, model
 
     out = tmp_path_factory.mktemp("report-context")
     opts = ReportOptions(problems=4, sweep="tiny", out=str(out), batch_size=4,

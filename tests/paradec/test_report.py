@@ -87,8 +87,8 @@ def test_small_report_writes_results_and_every_figure(tmp_path):
 
 
 def test_llada_folder_with_user_prompts_reports_agreement_and_leaves_docs_alone(tmp_path):
-    from realmodel.checkpoint import save_llada
-    from realmodel.tiny import random_llada, tiny_config
+    from realmodel.model.checkpoint import save_llada
+    from realmodel.model.tiny import random_llada, tiny_config
 
     folder = save_llada(random_llada(tiny_config(), seed=3, logit_scale=4.0), tmp_path / "m")
     prompts = tmp_path / "p.jsonl"

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from paradec.commands import decode as decode_command
-from realmodel.checkpoint import save_llada
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.model.checkpoint import save_llada
+from realmodel.model.tiny import random_llada, tiny_config
 from realmodel.trace import read_trace
 
 

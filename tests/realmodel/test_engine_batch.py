@@ -3,11 +3,12 @@
 import pytest
 import torch
 
-from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, Engine, decode
-from realmodel.prompts import Prompt
-from realmodel.sampling import SpecialTokens, choice_profile
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.engine.prompts import Prompt
+from realmodel.engine.sampling import choice_profile
+from realmodel.model.denoiser import LLaDADenoiser
+from realmodel.model.specials import SpecialTokens
+from realmodel.model.tiny import random_llada, tiny_config
 from tests.realmodel.oracles import llada_generate
 from tests.tolerance import assert_close, clear_of_ties, llada_path
 from theory import Quota, make_rule, profile_from_logits

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, decode
-from realmodel.prompts import Prompt
-from realmodel.tiny import TINY_SPECIALS, random_llada, tiny_config
+from realmodel.engine.prompts import Prompt
+from realmodel.model.denoiser import LLaDADenoiser
+from realmodel.model.tiny import TINY_SPECIALS, random_llada, tiny_config
 from tests.realmodel.oracles import fastdllm_generate, llada_generate, naive_forward
 from tests.tolerance import assert_close, float_tolerance, llada_path
 from theory import Factor, Quota, Threshold

@@ -6,15 +6,15 @@ import functools
 import pytest
 import torch
 
-from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, Engine, decode
+from realmodel.engine.prompts import Prompt
 from realmodel.freedave import FreeDaveConfig, freedave_decode, predict_calls, static_trace
-from realmodel.prompts import Prompt
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.model.denoiser import LLaDADenoiser
+from realmodel.model.tiny import random_llada, tiny_config
 from realmodel.trace import TraceWriter, provenance, read_trace
 from theory import make_rule
-from theory.freedave_core import FreeDave
-from theory.freedave_trace import predicted_calls
+from theory.freedave.core import FreeDave
+from theory.freedave.trace import predicted_calls
 
 
 @functools.cache

@@ -4,7 +4,7 @@ import pytest
 
 from realmodel.engine import DecodeConfig, Engine, decode
 from realmodel.freedave import FreeDaveConfig, freedave_decode
-from realmodel.hf import antiberty_files, load_antiberty
+from realmodel.model.hf import antiberty_files, load_antiberty
 from realmodel.models import builtin_prompts
 
 

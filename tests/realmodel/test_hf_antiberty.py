@@ -4,9 +4,14 @@ import pytest
 import torch
 
 from realmodel.engine import DecodeConfig, decode
-from realmodel.hf import ANTIBERTY_UNUSED_KEYS, MaskedLMDenoiser, antiberty_files, load_antiberty
+from realmodel.engine.prompts import Prompt
+from realmodel.model.hf import (
+    ANTIBERTY_UNUSED_KEYS,
+    MaskedLMDenoiser,
+    antiberty_files,
+    load_antiberty,
+)
 from realmodel.models import antibodies, builtin_prompts, score
-from realmodel.prompts import Prompt
 from realmodel.trace import TraceWriter, provenance, read_trace
 from theory import RULES, make_rule
 

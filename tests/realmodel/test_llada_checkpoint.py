@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from realmodel.checkpoint import (
+from realmodel.model.checkpoint import (
     INDEX_NAME,
     SINGLE_NAME,
     eurobert_config,
@@ -15,8 +15,8 @@ from realmodel.checkpoint import (
     read_config,
     save_llada,
 )
-from realmodel.llada import LLaDAConfig, LLaDAModel
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.model.llada import LLaDAConfig, LLaDAModel
+from realmodel.model.tiny import random_llada, tiny_config
 from tests.tolerance import assert_close, float_tolerance, llada_path
 
 transformers = pytest.importorskip("transformers")

@@ -6,17 +6,17 @@ import functools
 import numpy as np
 import pytest
 
-from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, decode
-from realmodel.prompts import Prompt
+from realmodel.engine.prompts import Prompt
+from realmodel.model.denoiser import LLaDADenoiser
+from realmodel.model.tiny import random_llada, tiny_config
 from realmodel.replay import LOGGED, default_rules, replay, replay_all
-from realmodel.replay_calibration import (
+from realmodel.replay.calibration import (
     compute_margin_calibration,
     compute_prefix_calibration,
     compute_reliability,
     prefix_observations,
 )
-from realmodel.tiny import random_llada, tiny_config
 from realmodel.trace import TraceWriter, provenance, read_trace
 from theory import Quota, Threshold, commit, make_rule, margins
 

@@ -10,8 +10,8 @@ n draws has se sqrt(h (1 - h) / n).
 import numpy as np
 import pytest
 
-from realmodel.replay_calibration import binned
-from realmodel.replay_fit import fit_lognormal, fit_two_level
+from realmodel.replay.calibration import binned
+from realmodel.replay.fit import fit_lognormal, fit_two_level
 from simulate.profiles import lognormal_profile, two_level_profile
 from tests.tolerance import assert_within_se
 

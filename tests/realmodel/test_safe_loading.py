@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import torch
 
-from realmodel import hf
-from realmodel.checkpoint import load_llada, save_llada
+from realmodel.model import hf
+from realmodel.model.checkpoint import load_llada, save_llada
+from realmodel.model.tiny import random_llada, tiny_config
 from realmodel.models import load_denoiser
-from realmodel.tiny import random_llada, tiny_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("theory", "simulate", "realmodel", "paradec", "benchmarks")
@@ -179,7 +179,7 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
 def test_every_torch_load_in_the_packages_is_weights_only():
     loads = [(f, line, c) for f, line, c in _calls("load")
              if isinstance(c.func, ast.Attribute) and getattr(c.func.value, "id", "") == "torch"]
-    assert loads, "the audit found no torch.load at all (realmodel/hf.py has one)"
+    assert loads, "the audit found no torch.load at all (realmodel/model/hf.py has one)"
     for path, line, call in loads:
         value = _keyword(call, "weights_only")
         assert isinstance(value, ast.Constant) and value.value is True, f"{path}:{line}"

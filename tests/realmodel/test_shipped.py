@@ -12,8 +12,8 @@ import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from realmodel.checkpoint import load_llada, save_llada
 from realmodel.engine import DecodeConfig
+from realmodel.model.checkpoint import load_llada, save_llada
 from realmodel.shipped import (
     SHIPPED,
     CharTokenizer,

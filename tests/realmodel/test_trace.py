@@ -8,10 +8,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, decode
-from realmodel.prompts import Prompt
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.engine.prompts import Prompt
+from realmodel.model.denoiser import LLaDADenoiser
+from realmodel.model.tiny import random_llada, tiny_config
 from realmodel.trace import (
     METADATA_KEY,
     SCHEMA_VERSION,
@@ -146,7 +146,7 @@ def test_files_that_are_not_traces_are_refused(tmp_path):
 
 
 def test_static_trace_feeds_freedave_call_counts(tmp_path):
-    from theory import freedave_trace
+    from theory.freedave import trace as freedave_trace
     config = DecodeConfig(rule=Quota(1), gen_length=16, block_length=8, cache="dual")
     _write(tmp_path / "t.parquet", config)
     trace = read_trace(tmp_path / "t.parquet")

@@ -8,14 +8,14 @@ import shutil
 import numpy as np
 import pytest
 
-from realmodel.denoiser import LLaDADenoiser
 from realmodel.engine import DecodeConfig, Engine
-from realmodel.freedave_predict import predict_calls
-from realmodel.prompts import Prompt
-from realmodel.tiny import random_llada, tiny_config
+from realmodel.engine.prompts import Prompt
+from realmodel.freedave.predict import predict_calls
+from realmodel.model.denoiser import LLaDADenoiser
+from realmodel.model.tiny import random_llada, tiny_config
 from realmodel.trace import SCHEMA, TraceError, TraceWriter, provenance, read_trace
-from realmodel.trace_io import METADATA_KEY, read_file, write_atomic
-from realmodel.trace_merge import merge_traces
+from realmodel.trace.io import METADATA_KEY, read_file, write_atomic
+from realmodel.trace.merge import merge_traces
 from theory import Quota, make_rule
 
 

@@ -8,7 +8,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from theory.freedave import freedave_decode, static_decode
-from theory.freedave_core import (
+from theory.freedave.core import (
     Blocks,
     DraftTree,
     FreeDave,
@@ -16,7 +16,7 @@ from theory.freedave_core import (
     rank_window,
     static_step,
 )
-from theory.freedave_toys import (
+from theory.freedave.toys import (
     ConsistentOracle,
     HashOracle,
     LeftToRightAdversary,
@@ -131,7 +131,7 @@ def test_rank_window_agrees_with_commit_quota_k_on_every_prefix():
     x0 = np.full((2, 6), -1)
     out = HashOracle(4, 3)(x0)
     order, m = rank_window(x0, out, -1, Blocks((0, 4)))
-    from theory.freedave_core import _profile, active_window
+    from theory.freedave.core import _profile, active_window
 
     profile = _profile(out, active_window(x0, -1, Blocks((0, 4))))
     for k in range(1, 5):
@@ -190,7 +190,7 @@ def test_the_freedave_modules_never_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, theory.freedave, theory.freedave_optimal, theory.freedave_toys, "
-            "theory.freedave_survey; print('torch' in sys.modules)")
+    code = ("import sys, theory.freedave, theory.freedave.optimal, theory.freedave.toys, "
+            "theory.freedave.survey; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -8,22 +8,22 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from theory.freedave import static_decode
-from theory.freedave_core import DraftTree, FreeDave
-from theory.freedave_optimal import (
+from theory.freedave.core import DraftTree, FreeDave
+from theory.freedave.optimal import (
     agreement_trace,
     brute_force_calls,
     consistency_hypotheses,
     optimal_calls,
     swap_trace,
 )
-from theory.freedave_toys import (
+from theory.freedave.toys import (
     ConsistentOracle,
     HashOracle,
     LeftToRightAdversary,
     static_traces,
     toy_oracles,
 )
-from theory.freedave_trace import predicted_calls
+from theory.freedave.trace import predicted_calls
 
 Ks = st.integers(1, 4)
 
@@ -143,7 +143,7 @@ def test_the_left_to_right_adversary_trace_allows_no_saving(T, K):
 
 
 def test_the_survey_finds_no_theorem_failure_and_no_k1_speedup():
-    from theory.freedave_survey import compute_class_gaps, compute_speedups
+    from theory.freedave.survey import compute_class_gaps, compute_speedups
 
     assert all(row["theorem_fails"] == 0 for row in compute_class_gaps(n=20, max_T=6))
     rows = compute_speedups(n=2, L=8, block=4, Ks=(1, 2))
@@ -154,7 +154,7 @@ def test_the_survey_finds_no_theorem_failure_and_no_k1_speedup():
 def test_the_runner_up_tree_can_cost_more_calls_than_the_chain_it_contains():
     rng = np.random.default_rng(2072)
     size = int(rng.integers(2, 9))
-    from theory.freedave_toys import random_trace
+    from theory.freedave.toys import random_trace
 
     trace = random_trace(rng, (size,))
     assert freedave(trace, 4, tree="runner_up") == 5 > freedave(trace, 3) == 4

@@ -7,13 +7,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import theory.freedave_core
-import theory.freedave_optimal
-import theory.freedave_trace
+import theory.freedave.core
+import theory.freedave.optimal
+import theory.freedave.trace
 from theory.freedave import freedave_decode, static_decode
-from theory.freedave_core import DraftTree, FreeDave
-from theory.freedave_toys import HashOracle, decode_problems, static_traces, toy_oracles
-from theory.freedave_trace import (
+from theory.freedave.core import DraftTree, FreeDave
+from theory.freedave.toys import HashOracle, decode_problems, static_traces, toy_oracles
+from theory.freedave.trace import (
     StaticStep,
     StaticTrace,
     TraceOracle,
@@ -32,7 +32,7 @@ def _count(run, i=0):
 
 
 @given(toy_oracles(), decode_problems(max_rows=2), configs)
-@example(HashOracle(), (np.array([[0, -1]]), theory.freedave_core.Blocks((1,))), FreeDave())
+@example(HashOracle(), (np.array([[0, -1]]), theory.freedave.core.Blocks((1,))), FreeDave())
 def test_predicted_calls_equal_the_calls_of_the_real_run(oracle, problem, config):
     x0, blocks = problem
     static = static_decode(oracle, x0, mask_id=-1, blocks=blocks)
@@ -127,7 +127,7 @@ def test_top2_counting_needs_runner_up_tokens_in_the_trace():
         draft_hits(trace, 0, tokens="top2")
 
 
-@pytest.mark.parametrize("module", [theory.freedave_core, theory.freedave_trace,
-                                    theory.freedave_optimal])
+@pytest.mark.parametrize("module", [theory.freedave.core, theory.freedave.trace,
+                                    theory.freedave.optimal])
 def test_docstring_examples_hold(module):
     assert doctest.testmod(module).failed == 0

@@ -1,0 +1,118 @@
+"""From window logits to the confidence profile a commit rule sees.
+
+At temperature 0 the profile is exactly ``theory.profile_from_logits`` (argmax tokens,
+their confidence c, log r, runner-up s, entropy H). At temperature T > 0 the token of each
+position is drawn by the Gumbel-max trick in float64, as LLaDA's reference sampler does
+(argmax of exp(l) / (-log u)^T, taken here in log space: l - T log(-log u)), and the profile
+describes the *drawn* token: c = p(x0) under the untempered marginal, log r = log(1 - c)
+computed stably, s = the largest other probability. Noise comes from one
+``torch.Generator`` per sequence and is drawn only at the sequence's own steps, so a
+sequence gets the same draws alone and inside any batch.
+
+EOS handling ("eos" option of the decode config):
+
+- ``none``: EOS is a token like any other.
+- ``forbid``: the EOS logit is -inf before anything else (LLaDA's ``logits_eos_inf``).
+- ``defer``: positions whose token is EOS or EoT get c = 0 (r = 1), so they are ranked
+  last and pass no threshold: what LLaDA's ``confidence_eos_eot_inf`` intends.
+- ``llada_quirk``: what LLaDA's current generate.py actually does with that switch: the
+  assignment sets the EoT column of the logits (not of the confidence) to -inf after the
+  tokens are drawn, so EoT tokens get c = 0 and every other confidence is renormalised
+  without EoT; EOS is untouched. Reproduced only behind this explicit switch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from realmodel.model.specials import SpecialTokens
+from theory import Profile, profile_from_logits
+
+__all__ = ["EOS_MODES", "SpecialTokens", "choice_profile", "window_profile"]
+
+EOS_MODES = ("none", "forbid", "defer", "llada_quirk")
+
+
+def choice_profile(z: Tensor, tokens: Tensor, valid: Tensor) -> Profile:
+    """Profile of chosen ``tokens`` (B, W) under logits ``z`` (B, W, V), in z's dtype.
+
+    c = p(token), log r = logsumexp(z without token) - logsumexp(z), s = max over the other
+    tokens of p, H = entropy of p. A token whose logit is -inf gets c = 0 and log r = 0.
+    With ``tokens = argmax z`` this equals ``theory.profile_from_logits`` (tested).
+    """
+    lse = torch.logsumexp(z, dim=-1)
+    chosen = z.gather(-1, tokens[..., None])[..., 0]
+    rest = z.scatter(-1, tokens[..., None], float("-inf"))
+    log_r = torch.logsumexp(rest, dim=-1) - lse
+    logp = z - lse[..., None]
+    p = logp.exp()
+    H = -torch.where(p > 0, p * logp, torch.zeros_like(p)).sum(-1)
+    return Profile(tokens=tokens.long(), c=(chosen - lse).exp(), log_r=log_r.clamp(max=0.0),
+                   s=(rest.amax(-1) - lse).exp(), H=H, valid=valid)
+
+
+def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Generator | None],
+                   ) -> Tensor:
+    tokens = z.argmax(-1)
+    for row, gen in enumerate(generators):
+        if gen is None:
+            continue
+        u = torch.rand(z.shape[1:], generator=gen, dtype=torch.float64, device=z.device)
+        scores = z[row].double() - temperature * torch.log(-torch.log(u))
+        tokens[row] = scores.argmax(-1)
+    return tokens
+
+
+def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
+                   temperature: float = 0.0,
+                   generators: Sequence[torch.Generator | None] | None = None,
+                   eos: str = "none", float64: bool = True, check: bool = True) -> Profile:
+    """The profile of one step over the active window.
+
+    Args:
+        logits: (B, W, V) logits of the active window (any float dtype, any device).
+        valid: (B, W) bool, the masked positions that may be committed.
+        specials: the model's special ids (EOS/EoT for the ``eos`` modes).
+        temperature: 0 for argmax; > 0 draws tokens with float64 Gumbel noise.
+        generators: one per row (None for rows that draw nothing this step); required
+            when temperature > 0.
+        eos: one of :data:`EOS_MODES`.
+        float64: compute the profile in float64 (as LLaDA's reference does) or float32.
+        check: reject NaN / +inf logits (synchronises a GPU).
+    """
+    if eos not in EOS_MODES:
+        raise ValueError(f"unknown eos mode {eos!r}; choose from {', '.join(EOS_MODES)}")
+    if eos != "none" and not specials.ending():
+        raise ValueError(f"eos mode {eos!r} needs an EOS token, and this model has none")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    z = logits.to(torch.float64 if float64 else torch.float32)
+    if eos == "forbid" and specials.eos_id is not None:
+        z = z.clone()
+        z[..., specials.eos_id] = float("-inf")
+    if temperature == 0 and eos in ("none", "forbid", "defer"):
+        profile = profile_from_logits(z, valid, check=check, float64=float64)
+    else:
+        if check and bool(torch.isnan(z).any() or (z == float("inf")).any()):
+            raise ValueError("logits contain NaN or +inf")
+        if temperature > 0:
+            if generators is None or len(generators) != z.shape[0]:
+                raise ValueError("temperature > 0 needs one torch.Generator per row")
+            tokens = _gumbel_tokens(z, temperature, generators)
+        else:
+            tokens = z.argmax(-1)
+        z_conf = z
+        if eos == "llada_quirk" and specials.eot_id is not None:
+            z_conf = z.clone()
+            z_conf[..., specials.eot_id] = float("-inf")
+        profile = choice_profile(z_conf, tokens, valid)
+    if eos == "defer":
+        ending = torch.tensor(specials.ending(), device=z.device)
+        hit = torch.isin(profile.tokens, ending)
+        profile = Profile(tokens=profile.tokens, c=torch.where(hit, 0.0, profile.c),
+                          log_r=torch.where(hit, 0.0, profile.log_r), s=profile.s,
+                          H=profile.H, valid=profile.valid)
+    return profile

@@ -1,0 +1,78 @@
+"""FreeDave's call count predicted from a static decode trace (no model needed).
+
+:func:`static_trace` turns one sequence of a static trace (Quota(1), temperature 0) into
+theory's :class:`~theory.freedave.trace.StaticTrace`: per step the active block, the
+masked positions of the window ranked by :func:`theory.rules.sort_order` on the stored
+profile (the ranking the engine's commit used: log r ascending, ties by position) and the
+argmax tokens there. :func:`predict_calls` applies
+:func:`theory.freedave.trace.predicted_calls` to every sequence.
+
+The trace records the runner-up token of every position, so tree drafts
+(``draft="tree"``) are predicted too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from realmodel.engine.config import static_reason
+from realmodel.trace import Trace
+from theory.freedave.core import DraftTree
+from theory.freedave.core import FreeDave as TheoryFreeDave
+from theory.freedave.trace import StaticTrace, predicted_calls
+
+__all__ = ["static_trace", "predict_calls"]
+
+_KINDS = {"nested": "chain", "tree": "runner_up"}
+
+
+def _check_static(trace: Trace) -> str:
+    decode = trace.provenance.get("decode", {})
+    reason = static_reason(decode)
+    if reason is not None:
+        raise ValueError(f"trace {trace.path}: FreeDave predictions need a static trace: "
+                         f"{reason}")
+    return str(decode.get("cache", "none"))
+
+
+def static_trace(trace: Trace, sequence: int) -> StaticTrace:
+    """The static trace of one sequence of ``trace`` in theory's form (with runner-up tokens,
+    so tree drafts are predictable too); :meth:`realmodel.trace.Trace.static_trace` builds it.
+
+    Raises ValueError when the trace is not a static decode or lacks the sequence.
+    """
+    _check_static(trace)
+    return trace.static_trace(sequence)
+
+
+def predict_calls(trace: Trace, K: int, draft: str = "nested", *,
+                  allow_incomplete: bool = False) -> dict[str, Any]:
+    """FreeDave's exact per-sequence call counts from a static trace.
+
+    Returns ``{"per_sequence": [calls...], "total": sum, "static_calls": sum of static
+    steps, "states": [states...], "acceptance_histogram": {length: rounds}}`` over the
+    trace's sequences in order. ``total`` is the call count of decoding at batch size 1.
+    The cache mode of the trace decides ``refresh`` (prefix / dual: True). An incomplete
+    trace (an interrupted run) raises TraceError unless ``allow_incomplete``.
+    """
+    if not allow_incomplete:
+        trace.require_complete("FreeDave call predictions (allow_incomplete=True to "
+                               "predict the finished sequences only)")
+    if draft not in _KINDS:
+        raise ValueError(f"unknown draft {draft!r}; choose from {', '.join(_KINDS)}")
+    cache = _check_static(trace)
+    config = TheoryFreeDave(K, DraftTree(_KINDS[draft]), refresh=cache != "none")
+    sequences = sorted({int(s) for s in trace.table.column("sequence").to_pylist()})
+    calls, states, static = [], [], 0
+    hist: Counter[int] = Counter()
+    for seq in sequences:
+        st = static_trace(trace, seq)
+        count = predicted_calls(st, config)
+        calls.append(count.calls)
+        states.append(count.states)
+        static += st.T
+        hist.update(count.accepted)
+    return {"sequences": sequences, "per_sequence": calls, "total": sum(calls),
+            "static_calls": static, "states": states,
+            "acceptance_histogram": dict(sorted(hist.items()))}

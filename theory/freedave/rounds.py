@@ -1,0 +1,110 @@
+"""One FreeDave round, written once over the array API (numpy and torch). [FreeDave]
+
+A round starts at a state x_j whose forward F_j is known. It builds the draft states of
+the round's nodes from F_j's ranking (:func:`draft_states`), marks the drafts whose
+forward is never needed (:func:`terminal_drafts`), evaluates the others in one call, and
+walks the static path through them (:func:`follow_path`). The reference decoder over
+abstract oracles (:mod:`theory.freedave`) and the engine's FreeDave
+(:mod:`realmodel.freedave`) both run exactly these functions; they differ only in where
+the forwards come from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from theory._xp import Array, namespace
+
+__all__ = ["RoundPlan", "draft_states", "terminal_drafts", "plan_round", "follow_path"]
+
+Node = tuple[int, ...]
+
+
+def draft_states(x: Array, ranked: Array, choices: Sequence[Array],
+                 nodes: Sequence[Node]) -> Array:
+    """The draft state of every node: ``x`` with its k top-ranked positions committed.
+
+    Args:
+        x: (L,) int state x_j (any length: a whole sequence or one block window).
+        ranked: (m,) int positions of x in F_j's ranking order (most confident first).
+        choices: per choice bit a (L,) int token array: ``choices[0]`` F_j's argmax,
+            ``choices[1]`` its runner-up (needed only by nodes holding a 1).
+        nodes: choice strings (:class:`theory.freedave.core.DraftTree`); node n sets
+            position ``ranked[i]`` to ``choices[node[i]][ranked[i]]``.
+
+    Returns:
+        (len(nodes), L) int drafts, in the namespace of ``x``.
+    """
+    xp = namespace(x)
+    drafts = xp.stack([x] * len(nodes)) if nodes else xp.reshape(x, (0, x.shape[0]))
+    drafts = xp.asarray(drafts, copy=True)
+    rank = [int(p) for p in ranked[:max((len(n) for n in nodes), default=0)]]
+    for n, node in enumerate(nodes):
+        for i, bit in enumerate(node):
+            drafts[n, rank[i]] = choices[bit][rank[i]]
+    return drafts
+
+
+def terminal_drafts(nodes: Sequence[Node], m: int, still_masked: Sequence[bool],
+                    refresh: bool) -> list[bool]:
+    """Which drafts are never evaluated: those that fill the active block (depth m) and
+    either leave no mask at all or, with ``refresh`` (prefix / dual cache: a new block
+    starts with a refresh forward of its own), complete the block."""
+    return [len(node) == m and (refresh or not open_)
+            for node, open_ in zip(nodes, still_masked, strict=True)]
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """A planned round: ``nodes``, their ``drafts`` (n, L), which are ``terminal`` and the
+    indices of the drafts the round's call evaluates (``evaluated``, in node order)."""
+
+    nodes: list[Node]
+    drafts: Array
+    terminal: list[bool]
+
+    @property
+    def evaluated(self) -> list[int]:
+        return [n for n, t in enumerate(self.terminal) if not t]
+
+
+def plan_round(x: Array, ranked: Array, choices: Sequence[Array], nodes: Sequence[Node],
+               mask_id: int, refresh: bool, rest_masked: bool = False) -> RoundPlan:
+    """Drafts and terminal flags of a round from x_j (``x``: the part of the state the
+    drafts change); ``rest_masked``: whether masks remain outside ``x`` (later blocks
+    when ``x`` is one window)."""
+    drafts = draft_states(x, ranked, choices, nodes)
+    xp = namespace(drafts)
+    masked = [rest_masked or bool(xp.any(drafts[n] == mask_id)) for n in range(len(nodes))]
+    return RoundPlan(list(nodes), drafts, terminal_drafts(nodes, len(ranked), masked, refresh))
+
+
+def follow_path(plan: RoundPlan, first: Array, targets: Array | None) -> list[int]:
+    """Walk the static path through a round's drafts.
+
+    ``first`` (L,) is S(x_j), known from F_j; ``targets`` (len(evaluated), L) holds S(d)
+    of every evaluated draft (None when the round evaluated nothing). From x_j, move to
+    the draft at the next depth equal to the current target while one exists; a move
+    from cur goes to S(cur), so every visited draft lies on the static path.
+
+    Returns the visited draft indices in order (the round commits len(path) tokens);
+    the walk stops at a draft whose forward the round did not compute.
+    """
+    xp = namespace(first)
+    row = {n: r for r, n in enumerate(plan.evaluated)}
+    path: list[int] = []
+    t = first
+    while True:
+        depth = len(path) + 1
+        hit = next((n for n, node in enumerate(plan.nodes)
+                    if len(node) == depth and bool(xp.all(plan.drafts[n] == t))), None)
+        if hit is None:
+            break
+        path.append(hit)
+        if targets is None or hit not in row:
+            break
+        t = targets[row[hit]]
+    if not path:
+        raise RuntimeError("the first draft differs from the static step (internal error)")
+    return path
