@@ -26,7 +26,7 @@ import numpy as np
 
 from simulate.denoiser import ChainDenoiser
 from theory.domains import Integer
-from theory.margins import frechet_margin, tight_margin
+from theory.margins import at_prefix, frechet_margin, tight_margin
 from theory.profile import Profile, profile_from_probabilities
 from theory.rules import (
     Commit,
@@ -39,6 +39,7 @@ from theory.rules import (
     TightCertificate,
     commit,
     llada_quota,
+    sorted_profile,
 )
 
 __all__ = ["DecodeConfig", "DecodeTrace", "StepView", "decode", "block_positions", "is_certified",
@@ -273,12 +274,9 @@ def _step(denoiser: ChainDenoiser, x: np.ndarray, rule: Rule, P: int, blk: int, 
     new = x.copy()
     new[rows, pos] = np.where(c.mask, profile.tokens, x[rows, pos])
     n = c.n
-    r_sorted = np.take_along_axis(profile.r, c.order, axis=1)
-    s_sorted = np.take_along_axis(profile.s, c.order, axis=1)
-    last = np.clip(n - 1, 0, None)[:, None]
-    out = {"n": n,
-           "frechet": np.take_along_axis(frechet_margin(r_sorted), last, axis=1)[:, 0],
-           "tight": np.take_along_axis(tight_margin(r_sorted, s_sorted), last, axis=1)[:, 0],
+    sp = sorted_profile(profile, c.order)  # in the rule's own order
+    out = {"n": n, "frechet": at_prefix(frechet_margin(sp.r), n),
+           "tight": at_prefix(tight_margin(sp.r, sp.s), n),
            "log_gap": np.where(n <= 1, 0.0, np.nan)}
     if check:
         multi = np.nonzero(n >= 2)[0]

@@ -15,8 +15,9 @@ import subprocess
 import sys
 
 X86 = ["default", "avx2", "avx512"]
-FLOAT_TESTS = ["tests/realmodel", "tests/paradec", "tests/fuzz/test_bf16_decisions.py",
-               "tests/test_tolerance.py"]
+FLOAT_TESTS = ["tests/realmodel", "tests/paradec/test_resume.py",
+               "tests/paradec/test_torchrun.py", "tests/paradec/test_merge_cli.py",
+               "tests/fuzz/test_bf16_decisions.py", "tests/test_tolerance.py"]
 
 
 def native() -> str:

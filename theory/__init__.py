@@ -100,6 +100,7 @@ from theory.joint import (
     total_variation,
 )
 from theory.margins import (
+    at_prefix,
     factor_core,
     frechet_margin,
     heterogeneity_bonus,
@@ -121,11 +122,15 @@ from theory.rules import (
     Frechet,
     Quota,
     Rule,
+    Sorted,
     Threshold,
     TightCertificate,
     commit,
+    commit_bonuses,
     llada_quota,
     make_rule,
+    make_rules,
+    sorted_profile,
 )
 
 THEOREMS = (frechet_bounds, fastdllm_theorem1, fastdllm_tv_bound, fastdllm_kl_bound,
@@ -142,9 +147,10 @@ __all__ = [
     # profiles and rules
     "Profile", "profile_from_logits", "profile_from_probabilities", "profile_from_confidences",
     "Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate", "EntropyBound",
-    "Commit", "commit", "RULES", "make_rule", "llada_quota",
+    "Commit", "commit", "RULES", "make_rule", "make_rules", "llada_quota",
+    "Sorted", "sorted_profile", "commit_bonuses",
     "joint_lower_bound", "frechet_margin", "tight_margin", "factor_core",
-    "heterogeneity_bonus", "spread_bonus",
+    "heterogeneity_bonus", "spread_bonus", "at_prefix",
     # explicit joints
     "ExplicitJoint", "Modes", "check_marginals", "marginal_modes", "total_variation",
     "kl_divergence", "kl_to_product",

@@ -3,6 +3,8 @@
 All functions take arrays of shape ``(rows, m)`` already sorted by confidence,
 descending (``r`` ascending), and return shape ``(rows, m)`` whose column ``n - 1``
 is the quantity for the prefix of length ``n``. They work on numpy and torch.
+:func:`theory.rules.sorted_profile` sorts a profile for them, and :func:`at_prefix` reads
+one column per row (the value at each row's committed count n).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 from theory._xp import Array, cummax, namespace
 
 __all__ = ["joint_lower_bound", "frechet_margin", "tight_margin", "factor_core",
-           "heterogeneity_bonus", "spread_bonus"]
+           "heterogeneity_bonus", "spread_bonus", "at_prefix"]
 
 
 def _as_array(x: Array) -> Array:
@@ -99,3 +101,21 @@ def spread_bonus(r_sorted: Array, s_sorted: Array) -> Array:
     r_sorted, s_sorted = _as_array(r_sorted), _as_array(s_sorted)
     xp = namespace(r_sorted)
     return r_sorted - cummax(xp, s_sorted)
+
+
+def at_prefix(x: Array, n: Array) -> Array:
+    """Each row's value for its prefix of length n: ``x[i, n_i - 1]``, NaN where n_i = 0.
+
+    ``x``: (rows, m) float, a per-prefix quantity of this module; ``n``: (rows,) integers
+    in 0..m (a rule's ``Commit.n``). Returns shape (rows,), ``x``'s dtype.
+
+    >>> at_prefix(np.array([[0.5, 0.25], [0.125, 1.0]]), np.array([2, 0])).tolist()
+    [0.25, nan]
+    """
+    x = _as_array(x)
+    xp = namespace(x)
+    n = xp.astype(xp.asarray(n, device=getattr(x, "device", None)), xp.int64)
+    if x.shape[-1] == 0:
+        return xp.full(n.shape, float("nan"), dtype=x.dtype, device=getattr(x, "device", None))
+    v = xp.take_along_axis(x, xp.clip(n - 1, 0, None)[:, None], axis=-1)[:, 0]
+    return xp.where(n > 0, v, float("nan"))

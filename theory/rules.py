@@ -10,6 +10,7 @@ the simulator, the real decode loop and trace replay, on numpy or torch.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -18,40 +19,51 @@ from theory._xp import Array, cpu_torch, from_numpy_like, namespace, supports_fl
 from theory.profile import FIELDS, Profile
 
 __all__ = ["Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate",
-           "EntropyBound", "Commit", "commit", "RULES", "make_rule", "llada_quota"]
+           "EntropyBound", "Commit", "commit", "RULES", "make_rule", "make_rules",
+           "llada_quota", "Sorted", "sort_order", "sorted_profile", "commit_bonuses"]
 
 
 class Sorted:
-    """Profile fields gathered into the rule's order, shape ``(rows, m)``, computed on
-    first use so that each rule pays only for the fields it reads."""
+    """A profile's fields gathered into decision order, each of shape ``(rows, m)``.
+
+    Column j holds each row's (j+1)-th position of ``order`` (valid positions first):
+    ``c``, ``r`` (= exp(log r), never 1 - c), ``s`` and ``H`` in float64 (the profile's
+    float dtype on devices without float64), ``tokens`` and ``valid`` as stored. A field
+    is gathered on first use, so each rule pays only for what it reads; :meth:`gather`
+    puts any other (rows, m) array of the same positions in the same order. Built by
+    :func:`sorted_profile`; the rules receive one from :func:`commit`.
+    """
 
     def __init__(self, xp: Any, profile: Profile, order: Array, dtype: Any) -> None:
         self._xp, self._profile, self._order, self._dtype = xp, profile, order, dtype
         self._cache: dict[str, Array] = {}
 
+    @property
+    def order(self) -> Array:
+        """(rows, m) int64: the positions of each row, in decision order."""
+        return self._order
+
+    def gather(self, x: Array) -> Array:
+        """``x`` (rows, m), indexed by position, rearranged into decision order."""
+        return self._xp.take_along_axis(x, self._order, axis=-1)
+
     def _get(self, name: str) -> Array:
         if name not in self._cache:
             xp = self._xp
-            x = xp.take_along_axis(getattr(self._profile, name), self._order, axis=-1)
-            self._cache[name] = xp.exp(xp.astype(x, self._dtype)) if name == "log_r" \
-                else xp.astype(x, self._dtype)
+            x = self.gather(getattr(self._profile, "log_r" if name == "r" else name))
+            if name == "r":
+                x = xp.exp(xp.astype(x, self._dtype))
+            elif name in ("c", "s", "H"):
+                x = xp.astype(x, self._dtype)
+            self._cache[name] = x
         return self._cache[name]
 
-    @property
-    def c(self) -> Array:
-        return self._get("c")
-
-    @property
-    def r(self) -> Array:
-        return self._get("log_r")
-
-    @property
-    def s(self) -> Array:
-        return self._get("s")
-
-    @property
-    def H(self) -> Array:
-        return self._get("H")
+    c = property(lambda self: self._get("c"), doc="(rows, m) confidences c.")
+    r = property(lambda self: self._get("r"), doc="(rows, m) residuals r = exp(log r).")
+    s = property(lambda self: self._get("s"), doc="(rows, m) runner-up probabilities s.")
+    H = property(lambda self: self._get("H"), doc="(rows, m) entropies H (nats).")
+    tokens = property(lambda self: self._get("tokens"), doc="(rows, m) argmax tokens.")
+    valid = property(lambda self: self._get("valid"), doc="(rows, m) bool validity.")
 
 
 class Rule:
@@ -201,6 +213,15 @@ def make_rule(name: str, value: float | None = None, **options: Any) -> Rule:
     return cls(**options)
 
 
+def make_rules(grid: Mapping[str, Iterable[float]]) -> list[Rule]:
+    """Every rule of a parameter grid ``{name: values}``, in the grid's order (a sweep).
+
+    >>> [r.label() for r in make_rules({"quota": (2, 4.0), "frechet": (0.5,)})]
+    ['quota(k=2)', 'quota(k=4)', 'frechet(delta=0.5)']
+    """
+    return [make_rule(name, value) for name, values in grid.items() for value in values]
+
+
 @dataclass(frozen=True)
 class Commit:
     """What a rule commits. ``n``: (rows,) int64; ``mask``: (rows, m) bool over the
@@ -219,6 +240,32 @@ def sort_order(profile: Profile, by_entropy: bool = False) -> Array:
     """
     xp = namespace(profile.c)
     return _stable_argsort(xp, _sort_key(xp, profile, by_entropy))
+
+
+def sorted_profile(profile: Profile, order: Array | None = None, *,
+                   by_entropy: bool = False) -> Sorted:
+    """The quantities of ``profile`` gathered into decision order (a :class:`Sorted`).
+
+    ``order`` (rows, m) defaults to :func:`sort_order`: confidence descending, ties by
+    position (``by_entropy``: entropy ascending), valid positions first and the invalid
+    ones after them in no particular order; pass a rule's ``Commit.order`` to read the
+    profile in the order that rule decided in. ``.r`` and ``.s`` are the sorted arrays
+    :mod:`theory.margins` takes, and :func:`theory.margins.at_prefix` reads a margin at
+    each row's committed count. Runs on numpy arrays and torch tensors (any device).
+
+    >>> from theory.profile import profile_from_confidences
+    >>> sp = sorted_profile(profile_from_confidences([0.5, 0.875, 0.75]))
+    >>> sp.order.tolist(), sp.c.tolist(), [round(r, 12) for r in sp.r[0].tolist()]
+    ([[1, 2, 0]], [[0.875, 0.75, 0.5]], [0.125, 0.25, 0.5])
+    """
+    if not isinstance(profile, Profile):
+        raise TypeError("profile must be a theory.Profile (profile_from_logits, ...), got "
+                        f"{type(profile).__name__}")
+    xp = namespace(profile.c)
+    if order is None:
+        order = sort_order(profile, by_entropy)
+    ftype = xp.float64 if supports_float64(xp, profile.c) else profile.c.dtype
+    return Sorted(xp, profile, order, ftype)
 
 
 def _sort_key(xp: Any, profile: Profile, by_entropy: bool) -> Array:
@@ -286,14 +333,41 @@ def commit(rule: Rule, profile: Profile) -> Commit:
         raise ValueError("the entropy-bound rule needs entropies H; this profile has none")
     key = _sort_key(xp, profile, rule.by_entropy)
     order = _stable_argsort(xp, key)
-    ftype = xp.float64 if supports_float64(xp, profile.c) else profile.c.dtype
-    ok = rule.accepts(xp, Sorted(xp, profile, order, ftype))
+    ok = rule.accepts(xp, sorted_profile(profile, order))
     leading = xp.sum(xp.astype(xp.cumulative_sum(xp.astype(~ok, xp.int32), axis=-1) == 0,
                                xp.int64), axis=-1)
     n_valid = xp.sum(xp.astype(profile.valid, xp.int64), axis=-1)
     n = xp.where(n_valid > 0, xp.clip(leading, 1, None), 0)
     n = xp.minimum(rule.adjust(xp, n, n_valid, leading), n_valid)
     return Commit(n=n, mask=_first_n(xp, key, order, n), order=order)
+
+
+def commit_bonuses(profile: Profile, delta: float = 0.0) -> dict[str, Array]:
+    """What the heterogeneity and the spread bonus buy on each row of ``profile``.
+
+    ``n_factor``, ``n_frechet``, ``n_tight``: the counts factor(f = 1 - delta),
+    Fréchet(delta) and tight(delta) commit (n_factor <= n_frechet <= n_tight, [FastdLLM++]
+    Cor 4.4 and docs/theory/certificate_spread_bonus.md); ``heterogeneity_bonus``: B_n at
+    n = n_frechet (what Fréchet gains over the factor rule, [FastdLLM++] Prop 4.3);
+    ``spread_bonus``: r_(n) - max_{j<=n} s_(j) at n = n_tight (what the tight certificate
+    gains over Fréchet). All shape (rows,); the bonuses are NaN on rows with no valid
+    position (n = 0).
+
+    >>> from theory.profile import profile_from_confidences
+    >>> b = commit_bonuses(profile_from_confidences([0.99, 0.95, 0.82, 0.78, 0.74]), 0.3)
+    >>> [int(b[k][0]) for k in ("n_factor", "n_frechet", "n_tight")]
+    [2, 4, 4]
+    >>> round(float(b["heterogeneity_bonus"][0]), 12), float(b["spread_bonus"][0])
+    (0.42, 0.0)
+    """
+    n = {name: commit(rule, profile) for name, rule in
+         (("factor", Factor(1.0 - delta)), ("frechet", Frechet(delta)),
+          ("tight", TightCertificate(delta)))}
+    sp = sorted_profile(profile, n["frechet"].order)  # all three sort by confidence
+    return {"n_factor": n["factor"].n, "n_frechet": n["frechet"].n, "n_tight": n["tight"].n,
+            "heterogeneity_bonus": margins.at_prefix(margins.heterogeneity_bonus(sp.r),
+                                                     n["frechet"].n),
+            "spread_bonus": margins.at_prefix(margins.spread_bonus(sp.r, sp.s), n["tight"].n)}
 
 
 def llada_quota(m0: int, steps: int, t: int) -> int:

@@ -66,9 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_single(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from theory import commit, profile_from_confidences
+    from theory import commit, profile_from_confidences, sorted_profile
     from theory.margins import (
         factor_core,
         frechet_margin,
@@ -83,10 +81,10 @@ def _run_single(args: argparse.Namespace) -> int:
     profile = profile_from_confidences(c, s, H)
     rules = _rules(args, with_entropy=H is not None)
     commits = {rule.label(): int(commit(rule, profile).n[0]) for rule in rules}
-    order = np.argsort(profile.log_r[0], kind="stable")
-    r, sr = profile.r[:, order], profile.s[:, order]
+    sp = sorted_profile(profile)
+    order, r, sr = sp.order[0], sp.r, sp.s
     table = {
-        "c_sorted": profile.c[0, order].tolist(), "position": order.tolist(),
+        "c_sorted": sp.c[0].tolist(), "position": order.tolist(),
         "G": frechet_margin(r)[0].tolist(), "G_star": tight_margin(r, sr)[0].tolist(),
         "factor_core": factor_core(r)[0].tolist(),
         "heterogeneity_bonus": heterogeneity_bonus(r)[0].tolist(),

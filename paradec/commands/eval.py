@@ -42,10 +42,12 @@ def run(args: argparse.Namespace) -> int:
     from realmodel.engine import DecodeConfig
     from realmodel.shipped import (
         DEFAULT_MODEL,
-        evaluate,
+        EvalRow,
         generation_defaults,
         heldout_problems,
         load_shipped,
+        problem_prompts,
+        run_sweep,
         sweep_rules,
     )
 
@@ -67,16 +69,15 @@ def run(args: argparse.Namespace) -> int:
     shape = generation_defaults(name)
     if args.block_length is not None:
         shape["block_length"] = args.block_length
-    rows = []
     if not args.json:
         print(f"model {name}  problems {len(problems)}  gen_length {shape['gen_length']}  "
               f"block_length {shape['block_length']}  cache {args.cache}")
         print(f"{'rule':<24}{'accuracy':>10}{'± se':>8}{'calls':>8}{'tok/call':>10}"
               f"{'tok/s':>10}")
-    for rule in rules:
-        config = DecodeConfig(rule=rule, cache=args.cache, **shape)
-        row = evaluate(denoiser, problems, config, batch_size=args.batch_size)
-        rows.append(row)
+    for scored, _ in run_sweep(denoiser, problem_prompts(problems, denoiser), rules,
+                               DecodeConfig(cache=args.cache, **shape), problems=problems,
+                               batch_size=args.batch_size):
+        row = EvalRow.of(scored)
         if args.json:
             print(json.dumps({"model": name, "cache": args.cache, **row.to_dict()}))
         else:

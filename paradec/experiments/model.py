@@ -7,16 +7,15 @@ static run's confidence trace (the input of replay, FreeDave's predictions and t
 trace figures), :func:`freedave` runs real FreeDave decoding for each K and checks its
 output is identical to static decoding's.
 
-Rows (one per rule setting) carry: accuracy ± se (None without reference answers),
-agreement with static decoding (tokens, whole sequences, answers), calls per sequence
-(its own forward calls = calls at batch size 1), generated tokens per call, tokens per
-second (wall clock of this run, batched), and the ratios static / rule of calls and of
-wall time (> 1: faster than static).
+Rows (one per rule setting, :func:`realmodel.shipped.score`) carry: accuracy ± se (None
+without reference answers), agreement with static decoding (tokens, whole sequences,
+answers), calls per sequence (its own forward calls = calls at batch size 1), generated
+tokens per call, tokens per second (wall clock of this run, batched), and the ratios
+static / rule of calls and of wall time (> 1: faster than static).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,70 +99,27 @@ def load_setup(opts: ReportOptions) -> Setup:
 
 def sweep_rules(sweep_name: str) -> list[Any]:
     """Quota(1) (static) then every rule of the named sweep, in :data:`SWEEPS` order."""
-    from theory import Quota, make_rule
+    from realmodel.shipped import sweep_rules as expand
 
-    rules: list[Any] = [Quota(1)]
-    for name, values in SWEEPS[sweep_name].items():
-        rules += [make_rule(name, int(v) if name == "quota" else float(v)) for v in values]
-    return rules
-
-
-def _answers(setup: Setup, result: Any) -> list[str]:
-    from realmodel.shipped import answer_text
-
-    return [answer_text(setup.denoiser, s.generated) for s in result.sequences]
-
-
-def _se(p: float, n: int) -> float:
-    return math.sqrt(max(p * (1 - p), 0.0) / n)
-
-
-def _row(setup: Setup, rule: Any, result: Any, static: Any | None) -> dict[str, Any]:
-    from realmodel.shipped import is_correct
-
-    n = len(result.sequences)
-    answers = _answers(setup, result)
-    accuracy = None
-    if setup.problems is not None:
-        accuracy = sum(is_correct(a, p) for a, p in
-                       zip(answers, setup.problems, strict=True)) / n
-    ref = result if static is None else static
-    ref_answers = answers if static is None else _answers(setup, static)
-    same_tok = [sum(a == b for a, b in zip(s.generated, r.generated, strict=True))
-                / len(s.generated) for s, r in zip(result.sequences, ref.sequences, strict=True)]
-    same_seq = [s.generated == r.generated
-                for s, r in zip(result.sequences, ref.sequences, strict=True)]
-    same_ans = sum(a == b for a, b in zip(answers, ref_answers, strict=True)) / n
-    steps = result.sequence_steps
-    return {"label": "static" if static is None else rule.label(), "rule": rule.name,
-            "parameter": rule.parameter, "value": float(getattr(rule, rule.parameter)),
-            "n": n, "accuracy": accuracy,
-            "accuracy_se": None if accuracy is None else _se(accuracy, n),
-            "token_agreement": sum(same_tok) / n, "sequence_agreement": sum(same_seq) / n,
-            "answer_agreement": same_ans, "answer_agreement_se": _se(same_ans, n),
-            "calls": steps / n, "tokens_per_call": result.generated_tokens / steps,
-            "tokens_per_second": result.tokens_per_second,
-            "wall_seconds": result.wall_seconds, "batched_calls": result.calls}
+    return expand(["all"], sweep=SWEEPS[sweep_name])
 
 
 def sweep(opts: ReportOptions, ctx: Context) -> dict[str, Any]:
-    """Static decoding and every rule of the sweep on the prompts (see the module)."""
+    """Static decoding and every rule of the sweep on the prompts (see the module):
+    :func:`realmodel.shipped.run_sweep`, the sweep ``paradec eval`` runs too."""
     from realmodel.engine import decode
+    from realmodel.shipped import run_sweep
 
     setup: Setup = ctx["setup"]
     warm = setup.prompts[:min(4, len(setup.prompts))]
     decode(setup.denoiser, warm, setup.config(), batch_size=len(warm))
     rows, static = [], None
-    for rule in sweep_rules(opts.sweep):
-        result = decode(setup.denoiser, setup.prompts, setup.config(rule),
-                        batch_size=opts.batch_size)
-        rows.append(_row(setup, rule, result, static))
-        if static is None:
-            static = result
+    for row, result in run_sweep(setup.denoiser, setup.prompts, sweep_rules(opts.sweep),
+                                 setup.config(), problems=setup.problems,
+                                 batch_size=opts.batch_size, against_static=True):
+        rows.append(row)
+        static = result if static is None else static
     base = rows[0]
-    for row in rows:
-        row["calls_ratio"] = base["calls"] / row["calls"]
-        row["wall_ratio"] = base["wall_seconds"] / row["wall_seconds"]
     ctx["sweep_rows"], ctx["static_result"] = rows, static
     ok = True
     line = f"{len(setup.prompts)} prompts x {len(rows)} rule settings"

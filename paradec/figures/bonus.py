@@ -12,6 +12,8 @@ At every logged step with m >= 2 masked positions (profile sorted by confidence)
 - extra tokens n_frechet - n_factor and n_tight - n_frechet (never negative:
   tight >= Fréchet >= factor(1 - delta)).
 
+``theory.commit_bonuses`` computes the counts and both bonuses.
+
 Bonuses are histogrammed on log10 (zeros counted apart); extras as counts per value.
 """
 
@@ -32,25 +34,19 @@ _EDGES = np.linspace(-10.0, 0.0, 41)
 
 def bonus_arrays(trace: Any, delta: float = 0.1) -> dict[str, np.ndarray]:
     """Per step with m >= 2 (arrays (steps,)): m, n_factor, n_frechet, n_tight,
-    heterogeneity (at n_frechet) and spread (at n_tight) bonuses."""
+    heterogeneity (at n_frechet) and spread (at n_tight) bonuses
+    (:func:`theory.commit_bonuses` on the stacked steps)."""
     from realmodel.replay import stack_steps
-    from theory import Factor, Frechet, TightCertificate, commit, margins
+    from theory import commit_bonuses
 
     steps = [st for st in trace.steps() if len(st.c) >= 2]
     if not steps:
         raise ValueError("the trace has no step with two or more masked positions")
     profile, _ = stack_steps(steps)
-    valid = np.asarray(profile.valid)
-    n_factor = np.asarray(commit(Factor(1.0 - delta), profile).n)
-    n_frechet = np.asarray(commit(Frechet(delta), profile).n)
-    n_tight = np.asarray(commit(TightCertificate(delta), profile).n)
-    order = np.argsort(np.where(valid, profile.log_r, np.inf), axis=-1, kind="stable")
-    r = np.take_along_axis(np.where(valid, np.exp(profile.log_r), 0.0), order, -1)
-    s = np.take_along_axis(np.where(valid, profile.s, 0.0), order, -1)
-    B = np.take_along_axis(margins.heterogeneity_bonus(r), (n_frechet - 1)[:, None], -1)[:, 0]
-    spread = np.take_along_axis(margins.spread_bonus(r, s), (n_tight - 1)[:, None], -1)[:, 0]
-    return {"m": valid.sum(-1), "n_factor": n_factor, "n_frechet": n_frechet,
-            "n_tight": n_tight, "heterogeneity": B, "spread": spread}
+    b = commit_bonuses(profile, delta)
+    return {"m": np.asarray(profile.valid).sum(-1), "n_factor": b["n_factor"],
+            "n_frechet": b["n_frechet"], "n_tight": b["n_tight"],
+            "heterogeneity": b["heterogeneity_bonus"], "spread": b["spread_bonus"]}
 
 
 def _log_hist(x: np.ndarray) -> dict[str, Any]:

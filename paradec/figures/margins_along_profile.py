@@ -26,7 +26,7 @@ def compute_margins_along_profile(trace: Any, seed: int = 0, steps: int = 4,
     """Margins of ``steps`` logged steps drawn (``np.random.default_rng(seed)``) among
     those with at least ``min_m`` masked positions where Fréchet(delta) stops before m
     (the informative ones; all steps with >= min_m positions if too few), in trace order."""
-    from theory import Frechet, TightCertificate, commit, margins
+    from theory import Frechet, TightCertificate, commit, margins, sorted_profile
 
     pool = [st for st in trace.steps() if len(st.c) >= min_m]
     if not pool:
@@ -39,11 +39,11 @@ def compute_margins_along_profile(trace: Any, seed: int = 0, steps: int = 4,
     out = []
     for i in pick:
         st = pool[i]
-        order = np.argsort(st.log_r, kind="stable")
-        r, s = np.exp(st.log_r[order]), st.s[order]
         p = st.profile()
+        sp = sorted_profile(p)
+        r, s = sp.r[0], sp.s[0]
         out.append({"sequence": st.sequence, "step": st.step, "block": st.block,
-                    "m": len(st.c), "c_sorted": st.c[order], "r_sorted": r,
+                    "m": len(st.c), "c_sorted": sp.c[0], "r_sorted": r,
                     "G": margins.frechet_margin(r), "G_star": margins.tight_margin(r, s),
                     "n_frechet": int(commit(Frechet(delta), p).n[0]),
                     "n_tight": int(commit(TightCertificate(delta), p).n[0])})

@@ -27,7 +27,7 @@ import numpy as np
 
 from realmodel.replay import Replay, stack_steps
 from realmodel.trace import Trace
-from theory import margins
+from theory import margins, sorted_profile
 
 __all__ = ["confidence_observations", "compute_reliability", "calibration_summary",
            "compute_margin_calibration",
@@ -114,19 +114,12 @@ def prefix_observations(trace: Trace) -> dict[str, np.ndarray]:
     if not keep:
         return {k: np.zeros(0) for k in names}
     profile, positions = stack_steps(keep)
-    valid = np.asarray(profile.valid)
-    order = np.argsort(np.where(valid, profile.log_r, np.inf), axis=-1, kind="stable")
-
-    def take(x: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(x, order, -1)
-
-    r = take(np.where(valid, np.exp(profile.log_r), 0.0))
-    s = take(np.where(valid, profile.s, 0.0))
+    sp = sorted_profile(profile)
+    r, s, sv = sp.r, sp.s, sp.valid  # padding sorts last; only valid prefixes are kept
     gen = np.stack([np.pad(final[st.sequence], (0, 1), constant_values=-1) for st in keep])
-    agree = take(np.take_along_axis(gen, positions, -1) == profile.tokens)
+    agree = sp.gather(np.take_along_axis(gen, positions, -1) == profile.tokens)
     joint = np.cumprod(agree, axis=-1).astype(bool)
     n = np.broadcast_to(np.arange(1, r.shape[-1] + 1), r.shape)
-    sv = take(valid)
     return {"n": n[sv], "L": margins.joint_lower_bound(r)[sv],
             "G": margins.frechet_margin(r)[sv], "G_star": margins.tight_margin(r, s)[sv],
             "joint": joint[sv]}

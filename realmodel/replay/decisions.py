@@ -26,13 +26,13 @@ the closed forms of :mod:`theory.margins` at n, which compute them)::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from realmodel.trace import Trace, TraceStep
-from theory import Profile, Quota, Rule, commit, make_rule, margins
+from theory import Profile, Quota, Rule, commit, make_rule, make_rules, margins, sorted_profile
 
 __all__ = ["LOGGED", "StepReplay", "Replay", "logged_rule", "default_rules", "replay",
            "replay_all", "stack_steps", "SWEEP"]
@@ -143,10 +143,7 @@ def logged_rule(trace: Trace) -> Rule:
 
 def default_rules() -> list[Rule | str]:
     """:data:`LOGGED` then every theory rule over :data:`SWEEP`."""
-    rules: list[Rule | str] = [LOGGED]
-    for name, values in SWEEP.items():
-        rules += [make_rule(name, int(v) if name == "quota" else v) for v in values]
-    return rules
+    return [LOGGED, *make_rules(SWEEP)]
 
 
 def stack_steps(steps: Sequence[TraceStep]) -> tuple[Profile, np.ndarray]:
@@ -176,9 +173,7 @@ def _decide(rule: Rule | str, steps: Sequence[TraceStep], profile: Profile,
     n, order = np.asarray(d.n).copy(), np.asarray(d.order).copy()
     for kt in np.unique(k[k >= 0]):
         rows = np.flatnonzero(k == kt)
-        sub = Profile(*(getattr(profile, f)[rows] for f in
-                        ("tokens", "c", "log_r", "s", "H", "valid")))
-        dq = commit(Quota(int(kt)), sub)
+        dq = commit(Quota(int(kt)), profile.take(rows))
         n[rows], order[rows] = np.asarray(dq.n), np.asarray(dq.order)
     return n, order
 
@@ -186,23 +181,12 @@ def _decide(rule: Rule | str, steps: Sequence[TraceStep], profile: Profile,
 def _set_margins(profile: Profile, mask: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
     """Margins of each row's committed set (mask (rows, m)), via theory.margins on the set
     sorted by r ascending; NaN where n = 0."""
-    key = np.where(mask, profile.log_r, np.inf)
-    order = np.argsort(key, axis=-1, kind="stable")
-    r = np.where(mask, np.exp(profile.log_r), 0.0)
-    r_sorted = np.take_along_axis(r, order, -1)
-    s_sorted = np.take_along_axis(np.where(mask, profile.s, 0.0), order, -1)
-    at = np.clip(n - 1, 0, None)[:, None]
-    if r_sorted.shape[-1] == 0:
-        return {k: np.full(len(n), np.nan) for k in ("L", "G", "G_star", "B", "spread")}
-
-    def pick(x: np.ndarray) -> np.ndarray:
-        return np.where(n > 0, np.take_along_axis(x, at, -1)[:, 0], np.nan)
-
-    return {"L": pick(margins.joint_lower_bound(r_sorted)),
-            "G": pick(margins.frechet_margin(r_sorted)),
-            "G_star": pick(margins.tight_margin(r_sorted, s_sorted)),
-            "B": pick(margins.heterogeneity_bonus(r_sorted)),
-            "spread": pick(margins.spread_bonus(r_sorted, s_sorted))}
+    sp = sorted_profile(replace(profile, valid=mask))  # the committed set, by confidence
+    r, s = sp.r, sp.s
+    return {key: margins.at_prefix(x, n) for key, x in
+            (("L", margins.joint_lower_bound(r)), ("G", margins.frechet_margin(r)),
+             ("G_star", margins.tight_margin(r, s)), ("B", margins.heterogeneity_bonus(r)),
+             ("spread", margins.spread_bonus(r, s)))}
 
 
 def replay_all(trace: Trace, rules: Sequence[Rule | str] | None = None) -> list[Replay]:

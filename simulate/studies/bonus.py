@@ -27,28 +27,16 @@ from simulate.studies._common import (
     split,
     world,
 )
-from theory import Factor, Frechet, Profile, Quota, TightCertificate, commit
-from theory.margins import heterogeneity_bonus, spread_bonus
+from theory import Profile, Quota, commit_bonuses
 
 __all__ = ["bonus", "bonus_of_profiles"]
 
 
 def bonus_of_profiles(profile: Profile) -> dict[str, np.ndarray]:
     """Per row of ``profile``: n committed by factor(1), Fréchet(0) and tight(0), the
-    heterogeneity bonus at n_frechet and the spread bonus at n_tight, all (rows,)."""
-    ns = {k: commit(rule, profile) for k, rule in
-          (("factor", Factor(1.0)), ("frechet", Frechet(0.0)), ("tight", TightCertificate(0.0)))}
-    order = ns["frechet"].order  # every one of the three sorts by confidence, ties by position
-    r = np.take_along_axis(np.asarray(profile.r), order, axis=1)
-    s = np.take_along_axis(np.asarray(profile.s), order, axis=1)
-    n = {k: np.asarray(c.n) for k, c in ns.items()}
-
-    def at(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(x, np.clip(k - 1, 0, None)[:, None], axis=1)[:, 0]
-
-    return {"n_factor": n["factor"], "n_frechet": n["frechet"], "n_tight": n["tight"],
-            "heterogeneity_bonus": at(heterogeneity_bonus(r), n["frechet"]),
-            "spread_bonus": at(spread_bonus(r, s), n["tight"])}
+    heterogeneity bonus at n_frechet and the spread bonus at n_tight, all (rows,)
+    (:func:`theory.commit_bonuses` at delta = 0, as numpy arrays)."""
+    return {k: np.asarray(v) for k, v in commit_bonuses(profile).items()}
 
 
 def _summary(d: dict[str, np.ndarray], cluster: np.ndarray) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from simulate.studies._common import (
     split,
     world,
 )
-from theory import Quota, make_rule
+from theory import Quota, make_rule, make_rules
 
 __all__ = ["frontier", "DEFAULT_SWEEP"]
 
@@ -58,9 +58,7 @@ def frontier(n: int = 256, seed: int = 0, *, rhos: tuple[float, ...] = (0.25, 0.
              prompt_length: int = 2, show_progress: bool = True) -> StudyResult:
     """Speed and fidelity per (rho, rule, parameter) from about ``n`` sequences per rho."""
     sweep = dict(DEFAULT_SWEEP if sweep is None else sweep)
-    for name, values in sweep.items():
-        for value in values:
-            make_rule(name, value)  # refuse a bad rule before any work
+    make_rules(sweep)  # refuse a bad rule before any work
     G, per = split(n, models)
     config = DecodeConfig(gen_length, block_length, check_modes=False, whole_mode=True)
     units = [(rho, name, v) for rho in rhos for name, vs in sweep.items() for v in vs]

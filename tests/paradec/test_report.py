@@ -55,6 +55,7 @@ def test_a_non_shipped_model_needs_a_prompt_file(tmp_path, capsys):
     assert "--prompts" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_small_report_writes_results_and_every_figure(tmp_path):
     out, docs = tmp_path / "run", tmp_path / "docs"
     assert main(["report", "--out", str(out), "--docs", str(docs), *SMALL]) == 0
@@ -86,6 +87,7 @@ def test_small_report_writes_results_and_every_figure(tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["docs", "run"]
 
 
+@pytest.mark.slow
 def test_llada_folder_with_user_prompts_reports_agreement_and_leaves_docs_alone(tmp_path):
     from realmodel.model.checkpoint import save_llada
     from realmodel.model.tiny import random_llada, tiny_config

@@ -17,17 +17,20 @@ from realmodel.model.checkpoint import load_llada, save_llada
 from realmodel.shipped import (
     SHIPPED,
     CharTokenizer,
+    EvalRow,
     evaluate,
     extract_answer,
     generation_defaults,
     heldout_problems,
     load_shipped,
+    problem_prompts,
+    run_sweep,
     sample_problems,
     shipped_path,
     sweep_rules,
 )
 from realmodel.shipped.task import HELDOUT_SIZE, make_heldout, solve
-from theory import Quota, Threshold
+from theory import Frechet, Quota, Threshold
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +139,31 @@ def test_sweep_rules_expands_names_and_refuses_unknown_ones():
     assert len(sweep_rules(["all"])) > 10
     with pytest.raises(ValueError, match="unknown rule"):
         sweep_rules(["greedy"])
+    assert sweep_rules(["all"], sweep={"frechet": (0.3,)}) == [Quota(1), Frechet(0.3)]
+
+
+TIMING = {"tokens_per_second", "wall_seconds", "wall_ratio"}
+
+
+def test_a_sweep_against_static_compares_every_row_with_the_static_run(shipped):
+    shape = generation_defaults("tiny-arith")
+    problems = heldout_problems()[:6]
+    rows = [row for row, _ in run_sweep(shipped, problem_prompts(problems, shipped),
+                                        [Quota(1), Threshold(0.5)], DecodeConfig(**shape),
+                                        problems=problems, batch_size=6, against_static=True)]
+    static, fast = rows
+    assert static["label"] == "static" and static["calls_ratio"] == 1.0
+    assert static["token_agreement"] == static["answer_agreement"] == 1.0
+    assert fast["calls_ratio"] == static["calls"] / fast["calls"] > 1.0
+    alone = evaluate(shipped, problems, DecodeConfig(rule=Threshold(0.5), **shape),
+                     batch_size=6).to_dict()
+    assert {k: v for k, v in EvalRow.of(fast).to_dict().items() if k not in TIMING} == \
+        {k: v for k, v in alone.items() if k not in TIMING}
+
+
+def test_a_sweep_against_static_starts_with_static_decoding(shipped):
+    with pytest.raises(ValueError, match="starts with Quota"):
+        next(run_sweep(shipped, [], [Threshold(0.5)], DecodeConfig(), against_static=True))
 
 
 def test_training_a_few_steps_reduces_the_loss(tmp_path):
