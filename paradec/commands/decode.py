@@ -78,8 +78,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     p.add_argument("--freedave", type=int, metavar="K",
-                   help="FreeDave: verify K drafts per call (lossless; needs --rule quota "
-                        "--k 1); the trace is the static trace")
+                   help="FreeDave: verify K drafts per call; the output equals the rule's own "
+                        "decoding (any rule, temperature 0) and the trace is the rule's trace")
     p.add_argument("--draft", choices=("nested", "tree"), default="nested",
                    help="FreeDave drafts: the paper's nested chain, or a runner-up tree")
     p.add_argument("--verify", choices=("batch", "tree-attention"), default="batch",
@@ -198,7 +198,7 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
                                       for r in range(world.size)], remove_parts=True)
     whole = len(todo) == n_batches
     result = now if whole else _result_from_trace(args.trace, prompts, now)
-    freedave = None if fd is None else _freedave_summary(fd, now, whole)
+    freedave = None if fd is None else _freedave_summary(fd, now, whole, config.rule.label())
     return _report(args, denoiser, rule, config, prompts, result, freedave, now=now,
                    resumed=not whole)
 
@@ -324,7 +324,7 @@ def _freedave_config(args: argparse.Namespace, config: Any) -> Any:
     return FreeDaveConfig(args.freedave, args.draft, args.verify)
 
 
-def _freedave_summary(fd: Any, result: Any, whole: bool) -> dict[str, Any]:
+def _freedave_summary(fd: Any, result: Any, whole: bool, rule_label: str) -> dict[str, Any]:
     """FreeDave's counters over the batches this process decoded (all of them unless the
     run was resumed or sharded: then ``scope`` says so)."""
     from realmodel.freedave import FreeDaveRun
@@ -334,7 +334,7 @@ def _freedave_summary(fd: Any, result: Any, whole: bool) -> dict[str, Any]:
     for rounds in run.accepted:
         for b in rounds:
             hist[b] = hist.get(b, 0) + 1
-    return {"K": fd.K, "draft": fd.draft, "verify": fd.verify,
+    return {"K": fd.K, "draft": fd.draft, "verify": fd.verify, "rule": rule_label,
             "states": run.total_states, "sequence_states": run.states,
             "acceptance_histogram": dict(sorted(hist.items())),
             "scope": "all batches" if whole else "batches decoded by this process"}

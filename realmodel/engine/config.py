@@ -8,7 +8,7 @@ from typing import Any
 from realmodel.engine.sampling import EOS_MODES
 from theory import Quota, Rule
 
-__all__ = ["CACHE_MODES", "DecodeConfig", "static_reason"]
+__all__ = ["CACHE_MODES", "DecodeConfig", "static_reason", "deterministic_reason"]
 
 CACHE_MODES = ("none", "prefix", "dual")
 
@@ -102,24 +102,32 @@ class DecodeConfig:
                 "float64": self.float64, "forbid_mask": self.forbid_mask}
 
 
+def deterministic_reason(decode: dict[str, Any]) -> str | None:
+    """Why a decode configuration is not a deterministic decoding FreeDave can reproduce,
+    or None when it is: temperature 0 (argmax tokens), no stop_at_eos (a stopped row
+    fills its tail without steps) and no LLaDA schedule with several tokens a step (its
+    quota depends on the step count, not on the state alone). ``decode`` is
+    :meth:`DecodeConfig.describe` (a trace's provenance["decode"])."""
+    if decode.get("steps") not in (None, decode.get("gen_length")):
+        return (f"steps={decode.get('steps')} is LLaDA's schedule with several tokens per "
+                f"step (its quota depends on the step count; use a rule instead)")
+    if decode.get("temperature", 0) != 0:
+        return f"temperature {decode.get('temperature')} samples (this needs 0)"
+    if decode.get("stop_at_eos"):
+        return "stop_at_eos fills sequences without steps (every token must be decoded)"
+    return None
+
+
 def static_reason(decode: dict[str, Any]) -> str | None:
     """Why a decode configuration is not static decoding, or None when it is.
 
-    ``decode`` is :meth:`DecodeConfig.describe` (a trace's provenance["decode"]). Static
-    decoding commits exactly the top-ranked masked position of the block at every step,
-    to its argmax: the quota rule with k = 1 (or LLaDA's schedule with as many steps as
-    tokens, which is k = 1 at every step), temperature 0 and no stop_at_eos (a stopped
-    row fills its tail without steps). This one predicate serves FreeDave's runs, its
-    trace predictions and :meth:`realmodel.trace.Trace.static_trace`.
+    Static decoding commits exactly the top-ranked masked position of the block at every
+    step, to its argmax: the quota rule with k = 1 (or LLaDA's schedule with as many steps
+    as tokens, which is k = 1 at every step), and :func:`deterministic_reason`. This one
+    predicate serves FreeDave's trace predictions and
+    :meth:`realmodel.trace.Trace.static_trace`.
     """
     rule = decode.get("rule", {})
-    if rule.get("name") != "quota" or rule.get("value") != 1:
+    if decode.get("steps") is None and (rule.get("name") != "quota" or rule.get("value") != 1):
         return f"the quota rule with k=1 is static decoding, not {rule.get('label')!r}"
-    if decode.get("steps") not in (None, decode.get("gen_length")):
-        return (f"steps={decode.get('steps')} is LLaDA's schedule with several tokens per "
-                f"step (static decoding has steps = gen_length or none)")
-    if decode.get("temperature", 0) != 0:
-        return f"temperature {decode.get('temperature')} samples (static decoding needs 0)"
-    if decode.get("stop_at_eos"):
-        return "stop_at_eos fills sequences without steps (static decoding decodes every token)"
-    return None
+    return deterministic_reason(decode)

@@ -3,8 +3,11 @@
 The semantics are theory's (:mod:`theory.freedave`, docs/freedave.md) and the draft
 nodes, terminal rule and path following are those of ``theory.FreeDave``; this module
 supplies the oracle calls through the engine's own pieces (:meth:`Engine.forward`,
-:meth:`Engine.profile`, :meth:`Engine.decide`), so static decoding (Quota(1)) and
-FreeDave share one forward, one profile and one commit rule.
+:meth:`Engine.profile`, :meth:`Engine.decide`), so the configured rule R's decoding and
+FreeDave over R share one forward, one profile and one commit rule. R is any rule at
+temperature 0 (static decoding is Quota(1)): the output equals R-decoding's token for
+token (the first draft is R's own step; later drafts add the next position of R's
+ranking), in no more calls.
 
 Per block (blocks run in lockstep over the batch, as in the engine's static loop):
 
@@ -15,14 +18,15 @@ Per block (blocks run in lockstep over the batch, as in the engine's static loop
 - rounds: each row ranks its window by its known forward, builds the first K draft
   nodes (nested chain, or runner-up tree), and all rows' non-terminal drafts go into
   ONE call (:mod:`realmodel.freedave.verify`: replicated cache or tree attention).
-  Each row then follows the static path through its drafts (t = S(cur) from cur's
-  forward) and lands on the last draft reached; rows advance independently.
+  Each row then follows R's path through its drafts (t = S_R(cur) from cur's forward)
+  and lands on the last draft reached; rows advance independently.
 
 A row's calls (``SequenceResult.steps``) are the calls that carried a request of it;
-they equal :func:`theory.freedave.trace.predicted_calls` of its static trace when the
-forward is deterministic and batch invariant (fp32 in practice; measured in the tests).
-The batched ``calls`` are per block the maximum over rows. Every move is a static step
-whose forward is known, so a trace sink receives the static trace itself.
+for static decoding they equal :func:`theory.freedave.trace.predicted_calls` of its
+static trace when the forward is deterministic and batch invariant (fp32 in practice;
+measured in the tests). The batched ``calls`` are per block the maximum over rows.
+Every move is a step of R whose forward is known, so a trace sink receives R's own
+trace.
 """
 
 from __future__ import annotations
@@ -41,11 +45,11 @@ from realmodel.engine import (
     StepRecord,
     TraceSink,
 )
-from realmodel.engine.config import static_reason
+from realmodel.engine.config import deterministic_reason
 from realmodel.engine.prompts import DecodeResult, Prompt
 from realmodel.freedave.predict import predict_calls, static_trace
 from realmodel.freedave.verify import verify_batch, verify_tree
-from theory import Commit, Profile
+from theory import Commit, Profile, Quota, Rule
 from theory.freedave.core import K_DRAFTS, DraftTree
 from theory.freedave.core import FreeDave as TheoryFreeDave
 from theory.freedave.rounds import RoundPlan, follow_path, plan_round
@@ -74,10 +78,11 @@ class FreeDaveConfig:
             raise ValueError(f"unknown verify mode {self.verify!r}; choose from "
                              f"{', '.join(VERIFY_MODES)}")
 
-    def theory(self, cache: str) -> TheoryFreeDave:
-        """The theory configuration with the same semantics for cache mode ``cache``."""
+    def theory(self, cache: str, rule: Rule | None = None) -> TheoryFreeDave:
+        """The theory configuration with the same semantics for cache mode ``cache`` and
+        the commit ``rule`` (default Quota(1), static decoding)."""
         return TheoryFreeDave(self.K, DraftTree(DRAFT_KINDS[self.draft]),
-                              refresh=cache != "none")
+                              refresh=cache != "none", rule=rule or Quota(1))
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,11 @@ class FreeDaveRun:
 
 
 def check_config(config: DecodeConfig) -> None:
-    """FreeDave reproduces static decoding: ValueError unless ``config`` is static
-    (:func:`realmodel.engine.config.static_reason`, the one predicate runs and traces share)."""
-    reason = static_reason(config.describe())
+    """FreeDave reproduces the decoding of the configured rule: ValueError unless that
+    decoding is deterministic (:func:`realmodel.engine.config.deterministic_reason`)."""
+    reason = deterministic_reason(config.describe())
     if reason is not None:
-        raise ValueError(f"FreeDave verifies static decoding: {reason}")
+        raise ValueError(f"FreeDave reproduces a deterministic decoding: {reason}")
 
 
 @dataclass
@@ -130,8 +135,9 @@ class FreeDaveBlocks:
     def begin(self, engine: Engine, state: DecodeState, trace: TraceSink | None,
               progress: Progress | None) -> Callable[[], None]:
         check_config(engine.config)
-        if engine.config.steps is not None:  # steps == gen_length: quota 1 at every step
-            engine = Engine(engine.denoiser, replace(engine.config, steps=None))
+        if engine.config.steps is not None:  # steps == gen_length: one token every step
+            engine = Engine(engine.denoiser,
+                            replace(engine.config, rule=Quota(1), steps=None))
         return _Decoder(engine, self.fd, state, trace, progress).block
 
 
@@ -143,7 +149,7 @@ class _Decoder:
         if fd.verify == "tree-attention" and not engine.denoiser.supports_cache:
             raise ValueError("--verify tree-attention needs paradec's LLaDA module")
         self.engine, self.fd, self.state = engine, fd, state
-        self.theory = fd.theory(engine.config.cache)
+        self.theory = fd.theory(engine.config.cache, engine.config.rule)
         self.trace, self.progress = trace, progress
         B = state.x.shape[0]
         self.known: list[Tensor | None] = [None] * B  # window logits (W, V) of row's state
@@ -197,7 +203,8 @@ class _Decoder:
             m = int(profile.valid.sum())
             runner_up = self.engine.runner_up(logits[None], profile.tokens)
             plan = plan_round(window[0], decision.order[0, :m],
-                              [profile.tokens[0], runner_up[0]], self.theory.nodes(m),
+                              [profile.tokens[0], runner_up[0]],
+                              self.theory.nodes(m, start=int(decision.n[0])),
                               mask_id, self.theory.refresh,
                               rest_masked=bool((self.state.x[i, hi:] == mask_id).any()))
             rnd = _Round(plan, first[0], profile, decision, runner_up)
@@ -275,7 +282,7 @@ class _Decoder:
 def freedave_run(engine: Engine, fd: FreeDaveConfig, prompts: Sequence[Prompt],
                  rows: Sequence[int] | None = None, *, trace: TraceSink | None = None,
                  progress: Progress | None = None) -> FreeDaveRun:
-    """Decode one batch of prompts with FreeDave; the output equals static decoding's."""
+    """Decode one batch of prompts with FreeDave; the output equals the rule's decoding."""
     return FreeDaveRun(engine.run(prompts, rows, trace=trace, progress=progress,
                                   strategy=FreeDaveBlocks(fd)))
 

@@ -113,10 +113,39 @@ def test_a_freedave_run_records_the_static_trace(cache, tmp_path):
                                               .sequences]
 
 
+RULES = [("quota", 2), ("threshold", 0.5), ("factor", 1.0), ("frechet", 0.0), ("tight", 0.0),
+         ("entropy", 1.0)]
+
+
+@pytest.mark.parametrize("cache", CACHES)
+@pytest.mark.parametrize("name, value", RULES)
+def test_freedave_over_a_rule_equals_that_rules_decoding(cache, name, value, tmp_path):
+    cfg = _config(cache, rule=make_rule(name, value))
+    path = tmp_path / "rule.parquet"
+    with TraceWriter(path, provenance(denoiser(), cfg, batch_size=1)) as writer:
+        plain = decode(denoiser(), PROMPTS, cfg, trace=writer)
+    tokens = [s.generated for s in plain.sequences]
+    for K, verify, batch_size in ((2, "batch", 1), (4, "tree-attention", 3), (8, "batch", 3)):
+        fast = freedave_decode(Engine(denoiser(), cfg), FreeDaveConfig(K, verify=verify),
+                               PROMPTS, batch_size=batch_size)
+        assert [s.generated for s in fast.result.sequences] == tokens
+        assert all(f.steps <= p.steps for f, p in
+                   zip(fast.result.sequences, plain.sequences, strict=True))
+        assert [sum(a) for a in fast.accepted] == [len(s.commits) for s in plain.sequences]
+    # the trace of a FreeDave run is the rule's own trace: same steps, same commits
+    fd_path = tmp_path / "fd.parquet"
+    with TraceWriter(fd_path, provenance(denoiser(), cfg, batch_size=3)) as writer:
+        freedave_decode(Engine(denoiser(), cfg), FreeDaveConfig(4), PROMPTS, batch_size=3,
+                        trace=writer)
+    ours, theirs = read_trace(fd_path), read_trace(path)
+    for seq in range(len(PROMPTS)):
+        assert [st.committed.tolist() for st in ours.steps(seq)] == \
+            [st.committed.tolist() for st in theirs.steps(seq)]
+
+
 def test_freedave_refuses_what_it_cannot_verify(tmp_path):
-    with pytest.raises(ValueError, match="quota rule with k=1"):
-        freedave_decode(Engine(denoiser(), _config("none", rule=make_rule("threshold", 0.5))),
-                        FreeDaveConfig(2), PROMPTS)
+    with pytest.raises(ValueError, match="LLaDA's schedule"):
+        freedave_decode(Engine(denoiser(), _config("none", steps=8)), FreeDaveConfig(2), PROMPTS)
     with pytest.raises(ValueError, match="needs 0"):
         freedave_decode(Engine(denoiser(), _config("none", temperature=1.0)), FreeDaveConfig(2),
                         PROMPTS)

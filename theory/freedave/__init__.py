@@ -9,6 +9,6 @@ counts from static traces and what "fewest calls" can mean. [FreeDave]
 - :mod:`.toys`, :mod:`.survey`: toy oracles and hypothesis strategies; the survey script.
 """
 
-from theory.freedave.decode import DecodeRun, freedave_decode, static_decode
+from theory.freedave.decode import DecodeRun, freedave_decode, rule_decode, static_decode
 
-__all__ = ["DecodeRun", "static_decode", "freedave_decode"]
+__all__ = ["DecodeRun", "rule_decode", "static_decode", "freedave_decode"]

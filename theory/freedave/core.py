@@ -26,10 +26,10 @@ import numpy as np
 
 from theory import domains
 from theory.profile import Profile
-from theory.rules import Quota, commit, sort_order
+from theory.rules import Commit, Quota, Rule, commit, sort_order
 
 __all__ = ["OracleOutput", "Oracle", "Blocks", "DraftTree", "FreeDave", "K_DRAFTS",
-           "active_window", "rank_window", "static_step"]
+           "active_window", "rank_window", "rule_step", "static_step"]
 
 K_DRAFTS = domains.Integer("K", 1, meaning="draft width: states evaluated per oracle call")
 
@@ -53,12 +53,16 @@ class OracleOutput:
         log_r: optional (N, L) log residual mass log(1 - c), computed stably by the
             caller; when given it decides the ranking (finer than ``c`` near 1).
         runner_up: optional (N, L) int64 second-best token (differs from ``tokens``).
+        s: optional (N, L) runner-up probability (the tight rule reads it; default 0).
+        H: optional (N, L) entropy in nats (the entropy rule reads it; default NaN).
     """
 
     tokens: np.ndarray
     c: np.ndarray
     log_r: np.ndarray | None = None
     runner_up: np.ndarray | None = None
+    s: np.ndarray | None = None
+    H: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         tokens = _int_array(self.tokens, "tokens", 2)
@@ -81,6 +85,13 @@ class OracleOutput:
             if (u == tokens).any():
                 raise ValueError("runner_up must differ from the argmax token everywhere")
             object.__setattr__(self, "runner_up", u)
+        for name, low in (("s", 0.0), ("H", 0.0)):
+            value = getattr(self, name)
+            if value is not None:
+                arr = np.asarray(value, dtype=np.float64)
+                if arr.shape != tokens.shape or np.isnan(arr).any() or (arr < low).any():
+                    raise ValueError(f"{name} must have the shape of tokens, no NaN, >= {low}")
+                object.__setattr__(self, name, arr)
 
     @property
     def key(self) -> np.ndarray:
@@ -94,8 +105,8 @@ class OracleOutput:
         """The outputs of the states at ``index`` (a new OracleOutput)."""
         idx = np.asarray(index, dtype=np.int64)
         return OracleOutput(self.tokens[idx], self.c[idx],
-                            None if self.log_r is None else self.log_r[idx],
-                            None if self.runner_up is None else self.runner_up[idx])
+                            *(None if x is None else x[idx]
+                              for x in (self.log_r, self.runner_up, self.s, self.H)))
 
 
 class Oracle(Protocol):
@@ -153,8 +164,9 @@ def _profile(out: OracleOutput, window: np.ndarray) -> Profile:
     shape = window.shape
     if out.tokens.shape != shape:
         raise ValueError(f"oracle returned shape {out.tokens.shape} for states of shape {shape}")
-    return Profile(tokens=out.tokens, c=out.c, log_r=out.key, s=np.zeros(shape),
-                   H=np.full(shape, np.nan), valid=window)
+    return Profile(tokens=out.tokens, c=out.c, log_r=out.key,
+                   s=np.zeros(shape) if out.s is None else out.s,
+                   H=np.full(shape, np.nan) if out.H is None else out.H, valid=window)
 
 
 def rank_window(states: np.ndarray, out: OracleOutput, mask_id: int,
@@ -170,19 +182,28 @@ def rank_window(states: np.ndarray, out: OracleOutput, mask_id: int,
     return order, window.sum(axis=1)
 
 
-def static_step(states: np.ndarray, out: OracleOutput, mask_id: int,
-                blocks: Blocks) -> np.ndarray:
-    """S(x): commit the top-1 masked position of the active window to its argmax.
+def rule_step(states: np.ndarray, out: OracleOutput, mask_id: int, blocks: Blocks,
+              rule: Rule | None = None) -> tuple[np.ndarray, Commit]:
+    """S_R(x): commit ``rule``'s set of the active window (default Quota(1)) to the argmax.
 
-    ``commit(Quota(1), profile)`` decides (one implementation of the rule); rows
-    without masks are returned unchanged. Returns a new (N, L) int64 array.
+    ``commit(rule, profile)`` decides (one implementation of every rule); rows without
+    masks are returned unchanged. Returns the new (N, L) int64 states and the Commit
+    (its ``order`` is the rule's ranking of the window, its ``n`` the tokens committed).
     """
     states = _int_array(states, "states", 2)
     window = active_window(states, mask_id, blocks)
-    chosen = np.asarray(commit(Quota(1), _profile(out, window)).mask, dtype=bool)
+    decision = commit(Quota(1) if rule is None else rule, _profile(out, window))
+    chosen = np.asarray(decision.mask, dtype=bool)
     if (out.tokens[chosen] == mask_id).any():
         raise ValueError(f"the oracle's argmax is the mask id {mask_id} at a committed position")
-    return np.where(chosen, out.tokens, states)
+    return np.where(chosen, out.tokens, states), decision
+
+
+def static_step(states: np.ndarray, out: OracleOutput, mask_id: int,
+                blocks: Blocks) -> np.ndarray:
+    """S(x): commit the top-1 masked position of the active window to its argmax
+    (:func:`rule_step` with Quota(1)). Returns a new (N, L) int64 array."""
+    return rule_step(states, out, mask_id, blocks)[0]
 
 
 @dataclass(frozen=True)
@@ -195,7 +216,9 @@ class DraftTree:
     ``kind="runner_up"``: the spine plus, at every depth k >= 2, the sibling that takes
     the runner-up at rank k, in breadth-first order (0,), (0,0), (0,1), (0,0,0), ...
     ``nodes`` (explicit): a prefix-closed tuple of choice strings starting with 0.
-    A round evaluates the first K nodes of depth <= m (m masked positions left).
+    A round evaluates the first K nodes of depth <= m (m masked positions left). Over a
+    rule that commits n_1 >= 1 tokens at x_j the nodes start at depth n_1 (d_1 = S_R(x_j))
+    and grow one ranked position a node; runner-up siblings start below depth n_1.
     """
 
     kind: str = "chain"
@@ -221,14 +244,18 @@ class DraftTree:
     def uses_runner_up(self) -> bool:
         return self.kind == "runner_up" or any(1 in n for n in self.nodes)
 
-    def first(self, K: int, m: int) -> list[tuple[int, ...]]:
-        """The first K nodes of depth <= m, parents before children."""
+    def first(self, K: int, m: int, start: int = 1) -> list[tuple[int, ...]]:
+        """The first K nodes of depth in [start, m], parents before children."""
         if self.kind == "explicit":
+            if start != 1:
+                raise ValueError("an explicit draft tree needs a rule that commits one token "
+                                 f"a step; this round starts at depth {start}")
             return [n for n in self.nodes if len(n) <= m][:K]
         out: list[tuple[int, ...]] = []
-        for depth in range(1, m + 1):
+        for depth in range(start, m + 1):
             spine = (0,) * depth
-            level = [spine] if self.kind == "chain" or depth == 1 else [spine, spine[:-1] + (1,)]
+            level = [spine] if self.kind == "chain" or depth == start else \
+                [spine, spine[:-1] + (1,)]
             out.extend(level)
             if len(out) >= K:
                 break
@@ -247,18 +274,24 @@ class FreeDave:
             block starts with one call on that state alone (the paper's code does the
             same refresh forward). False: one oracle, block-completing drafts seed the
             next block and only the fully decoded state is never evaluated.
+        rule: the deterministic commit rule whose decoding is reproduced (default
+            Quota(1): static decoding; any theory rule, read at temperature 0).
     Drafts never cross a block boundary (the paper's default; see docs/freedave.md).
     """
 
     K: int = 4
     tree: DraftTree = DraftTree()
     refresh: bool = False
+    rule: Rule = Quota(1)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "K", K_DRAFTS.check(self.K))
         if not isinstance(self.tree, DraftTree):
             raise ValueError(f"tree must be a DraftTree, got {self.tree!r}")
+        if not isinstance(self.rule, Rule):
+            raise ValueError(f"rule must be a theory rule, got {self.rule!r}")
 
-    def nodes(self, m: int) -> list[tuple[int, ...]]:
-        """Draft nodes of a round with m masked positions left in the active block."""
-        return self.tree.first(self.K, m)
+    def nodes(self, m: int, start: int = 1) -> list[tuple[int, ...]]:
+        """Draft nodes of a round with m masked positions left in the active block, over a
+        rule that commits ``start`` tokens at the round's state."""
+        return self.tree.first(self.K, m, start)

@@ -26,6 +26,12 @@ costs at most one call, so calls <= T, with equality for K = 1.
 
 Rows of a batch decode independently; each oracle call carries every row's requests,
 so the number of calls is the maximum over rows of the per-row call counts.
+
+Over any deterministic rule R (``FreeDave(rule=R)``; an extension of [FreeDave], as the
+authors' later code drafts on top of threshold decoding): replace S by S_R, the rule's
+step. d_1 = S_R(x_j) is read off F_j; d_{k+1} adds the next position of R's ranking
+under F_j. The same induction shows the output equals R-decoding
+(:func:`rule_decode`) token for token, with calls <= R's calls.
 """
 
 from __future__ import annotations
@@ -42,12 +48,13 @@ from theory.freedave.core import (
     _int_array,
     active_window,
     rank_window,
-    static_step,
+    rule_step,
 )
 from theory.freedave.rounds import RoundPlan, follow_path, plan_round
 from theory.freedave.trace import StaticStep, StaticTrace
+from theory.rules import Quota, Rule
 
-__all__ = ["DecodeRun", "static_decode", "freedave_decode"]
+__all__ = ["DecodeRun", "rule_decode", "static_decode", "freedave_decode"]
 
 
 @dataclass(frozen=True)
@@ -87,20 +94,24 @@ def _start(x0: np.ndarray, mask_id: int, blocks: Blocks) -> np.ndarray:
     return x
 
 
-def static_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int,
-                  blocks: Blocks | None = None) -> DecodeRun:
-    """Static one-token-per-step decoding of every row, recording static traces.
+def rule_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int, blocks: Blocks | None = None,
+                rule: Rule | None = None) -> DecodeRun:
+    """Decoding with ``rule`` (default Quota(1): static decoding) of every row.
 
-    Each call evaluates every unfinished row's state once. The trace of row i records
-    at each step the active block, its masked positions ranked by
+    Each call evaluates every unfinished row's state once and commits the rule's set of
+    its active block (:func:`~theory.freedave.core.rule_step`). ``accepted`` holds the
+    tokens committed per step. For static decoding the trace of row i records at each
+    step the active block, its masked positions ranked by
     :func:`~theory.freedave.core.rank_window` and the oracle's argmax (and runner-up
-    tokens when the oracle gives them) at those positions.
+    tokens when the oracle gives them) at those positions; other rules record none.
     """
     blocks = Blocks() if blocks is None else blocks
+    static = rule is None or rule == Quota(1)
     x = _start(x0, mask_id, blocks)
     B, L = x.shape
     blk = blocks.index(L)
     steps: list[list[StaticStep]] = [[] for _ in range(B)]
+    commits: list[list[int]] = [[] for _ in range(B)]
     calls = 0
     while True:
         live = np.flatnonzero((x == mask_id).any(axis=1))
@@ -108,17 +119,27 @@ def static_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int,
             break
         out = _call(oracle, x[live])
         calls += 1
-        order, m = rank_window(x[live], out, mask_id, blocks)
+        if static:
+            order, m = rank_window(x[live], out, mask_id, blocks)
+            for n, i in enumerate(live):
+                pos = order[n, :m[n]]
+                steps[i].append(StaticStep(
+                    len(steps[i]), int(blk[pos[0]]), tuple(pos.tolist()),
+                    tuple(out.tokens[n, pos].tolist()), None if out.runner_up is None
+                    else tuple(out.runner_up[n, pos].tolist())))
+        x[live], decision = rule_step(x[live], out, mask_id, blocks, rule)
         for n, i in enumerate(live):
-            pos = order[n, :m[n]]
-            steps[i].append(StaticStep(
-                len(steps[i]), int(blk[pos[0]]), tuple(pos.tolist()),
-                tuple(out.tokens[n, pos].tolist()),
-                None if out.runner_up is None else tuple(out.runner_up[n, pos].tolist())))
-        x[live] = static_step(x[live], out, mask_id, blocks)
-    T = tuple(len(s) for s in steps)
-    return DecodeRun(x, calls, sum(T), T, T, tuple((1,) * t for t in T),
-                     tuple(StaticTrace(tuple(s)) for s in steps))
+            commits[i].append(int(decision.n[n]))
+    T = tuple(len(c) for c in commits)
+    return DecodeRun(x, calls, sum(T), T, T, tuple(tuple(c) for c in commits),
+                     tuple(StaticTrace(tuple(s)) for s in steps) if static else ())
+
+
+def static_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int,
+                  blocks: Blocks | None = None) -> DecodeRun:
+    """Static one-token-per-step decoding of every row, recording static traces
+    (:func:`rule_decode` with Quota(1))."""
+    return rule_decode(oracle, x0, mask_id=mask_id, blocks=blocks)
 
 
 class _Row:
@@ -154,15 +175,21 @@ class _Row:
         fwd = self.fwd
         if fwd is None:
             raise RuntimeError("a round needs the forward of its start state (internal error)")
-        order, m = rank_window(self.x[None, :], fwd, self.mask_id, self.blocks)
+        _, decision = rule_step(self.x[None, :], fwd, self.mask_id, self.blocks,
+                                self.config.rule)
+        m = int(active_window(self.x[None, :], self.mask_id, self.blocks).sum())
         choices = [fwd.tokens[0]]
         if self.config.tree.uses_runner_up:
             if fwd.runner_up is None:
                 raise ValueError("this draft tree branches on runner-up tokens; the oracle "
                                  "returned runner_up=None")
             choices.append(fwd.runner_up[0])
-        return plan_round(self.x, order[0, :m[0]], choices, self.config.nodes(int(m[0])),
+        nodes = self.config.nodes(m, start=int(decision.n[0]))
+        return plan_round(self.x, np.asarray(decision.order)[0, :m], choices, nodes,
                           self.mask_id, self.config.refresh)
+
+    def _step(self, states: np.ndarray, out: OracleOutput) -> np.ndarray:
+        return rule_step(states, out, self.mask_id, self.blocks, self.config.rule)[0]
 
     def receive(self, out: OracleOutput | None) -> None:
         """Take the outputs of this row's last request and finish the round."""
@@ -175,10 +202,10 @@ class _Row:
         fwd = self.fwd
         if fwd is None:
             raise RuntimeError("a round needs the forward of its start state (internal error)")
-        targets = None  # S(d) of every evaluated draft, one batched static step
+        targets = None  # S_R(d) of every evaluated draft, one batched step
         if out is not None:
-            targets = static_step(plan.drafts[plan.evaluated], out, self.mask_id, self.blocks)
-        first = static_step(self.x[None, :], fwd, self.mask_id, self.blocks)[0]
+            targets = self._step(plan.drafts[plan.evaluated], out)
+        first = self._step(self.x[None, :], fwd)[0]
         path = follow_path(plan, first, targets)
         landed = path[-1]
         row = plan.evaluated.index(landed) if landed in plan.evaluated else None

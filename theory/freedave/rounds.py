@@ -1,9 +1,10 @@
 """One FreeDave round, written once over the array API (numpy and torch). [FreeDave]
 
 A round starts at a state x_j whose forward F_j is known. It builds the draft states of
-the round's nodes from F_j's ranking (:func:`draft_states`), marks the drafts whose
-forward is never needed (:func:`terminal_drafts`), evaluates the others in one call, and
-walks the static path through them (:func:`follow_path`). The reference decoder over
+the round's nodes from the rule's ranking under F_j (:func:`draft_states`; the first
+draft is the rule's own step S_R(x_j)), marks the drafts whose forward is never needed
+(:func:`terminal_drafts`), evaluates the others in one call, and walks the rule's path
+through them (:func:`follow_path`). Static decoding is the rule Quota(1). The reference decoder over
 abstract oracles (:mod:`theory.freedave`) and the engine's FreeDave
 (:mod:`realmodel.freedave`) both run exactly these functions; they differ only in where
 the forwards come from.
@@ -81,24 +82,27 @@ def plan_round(x: Array, ranked: Array, choices: Sequence[Array], nodes: Sequenc
 
 
 def follow_path(plan: RoundPlan, first: Array, targets: Array | None) -> list[int]:
-    """Walk the static path through a round's drafts.
+    """Walk the rule's path through a round's drafts.
 
-    ``first`` (L,) is S(x_j), known from F_j; ``targets`` (len(evaluated), L) holds S(d)
-    of every evaluated draft (None when the round evaluated nothing). From x_j, move to
-    the draft at the next depth equal to the current target while one exists; a move
-    from cur goes to S(cur), so every visited draft lies on the static path.
+    ``first`` (L,) is S_R(x_j), known from F_j; ``targets`` (len(evaluated), L) holds
+    S_R(d) of every evaluated draft (None when the round evaluated nothing). From x_j,
+    move to the draft equal to the current target while one exists; a move from cur goes
+    to S_R(cur), so every visited draft lies on the rule's path (for static decoding,
+    S_R = S adds one position a step). Drafts are distinct states (different depths
+    leave different numbers of masks; siblings differ in a token), so at most one draft
+    equals a target.
 
-    Returns the visited draft indices in order (the round commits len(path) tokens);
-    the walk stops at a draft whose forward the round did not compute.
+    Returns the visited draft indices in order (the round makes len(path) steps of the
+    rule); the walk stops at a draft whose forward the round did not compute.
     """
     xp = namespace(first)
     row = {n: r for r, n in enumerate(plan.evaluated)}
     path: list[int] = []
     t = first
     while True:
-        depth = len(path) + 1
+        deeper = len(plan.nodes[path[-1]]) if path else 0
         hit = next((n for n, node in enumerate(plan.nodes)
-                    if len(node) == depth and bool(xp.all(plan.drafts[n] == t))), None)
+                    if len(node) > deeper and bool(xp.all(plan.drafts[n] == t))), None)
         if hit is None:
             break
         path.append(hit)
@@ -106,5 +110,5 @@ def follow_path(plan: RoundPlan, first: Array, targets: Array | None) -> list[in
             break
         t = targets[row[hit]]
     if not path:
-        raise RuntimeError("the first draft differs from the static step (internal error)")
+        raise RuntimeError("the first draft differs from the rule's step (internal error)")
     return path

@@ -40,12 +40,14 @@ def _state_seed(seed: int, y: np.ndarray) -> int:
 
 
 def _from_logits(logits: np.ndarray) -> OracleOutput:
-    """Tokens, c, log_r via :func:`theory.profile.profile_from_logits`; runner-up too."""
+    """Tokens, c, log_r, s, H via :func:`theory.profile.profile_from_logits`; runner-up
+    too (so every rule, tight and entropy included, can decide on the output)."""
     p = profile_from_logits(logits, float64=True)
     tokens = np.asarray(p.tokens)
     rest = np.where(np.arange(logits.shape[-1]) == tokens[..., None], -np.inf, logits)
     return OracleOutput(tokens, np.asarray(p.c), np.minimum(np.asarray(p.log_r), 0.0),
-                        np.argmax(rest, axis=-1))
+                        np.argmax(rest, axis=-1), np.asarray(p.s),
+                        np.maximum(np.asarray(p.H), 0.0))
 
 
 class HashOracle:
@@ -101,7 +103,9 @@ class ConsistentOracle:
 
 
 class LeftToRightAdversary:
-    """Front position: token 0 (c = 0.9); others: argmax 1, runner-up 2, c < 0.5."""
+    """Front position: token 0 (c = 0.9); others: argmax 1, runner-up 2, c < 0.5. The
+    runner-up takes s = min(1 - c, c) and the rest of the mass is one more token, which
+    fixes the entropy H (so every rule can decide on the output)."""
 
     mask_id_hint = -1
 
@@ -114,7 +118,12 @@ class LeftToRightAdversary:
         front = np.where(masked.any(axis=1), np.argmax(masked, axis=1), -1)
         is_front = np.arange(L)[None, :] == front[:, None]
         c = np.where(is_front, 0.9, np.broadcast_to(0.5 * (1 - np.arange(L) / (L + 1)), (N, L)))
-        return OracleOutput(np.where(is_front, 0, 1), c, runner_up=np.where(is_front, 1, 2))
+        s = np.minimum(1.0 - c, c)
+        rest = np.clip(1.0 - c - s, 0.0, None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            H = -sum(np.where(p > 0, p * np.log(p), 0.0) for p in (c, s, rest))
+        return OracleOutput(np.where(is_front, 0, 1), c, runner_up=np.where(is_front, 1, 2),
+                            s=s, H=np.maximum(H, 0.0))
 
     def __repr__(self) -> str:
         return f"LeftToRightAdversary(mask_id={self.mask_id})"

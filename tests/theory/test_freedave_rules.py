@@ -1,0 +1,62 @@
+"""FreeDave over any deterministic rule R: the output is R-decoding's, in no more calls."""
+
+import numpy as np
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from theory import make_rule
+from theory.freedave import freedave_decode, rule_decode
+from theory.freedave.core import Blocks, DraftTree, FreeDave
+from theory.freedave.toys import ConsistentOracle, HashOracle, decode_problems, toy_oracles
+from theory.rules import Quota
+
+RULES = [Quota(1), Quota(2), Quota(3), make_rule("threshold", 0.6), make_rule("factor", 1.0),
+         make_rule("frechet", 0.0), make_rule("frechet", -0.3), make_rule("tight", 0.0),
+         make_rule("entropy", 0.5)]
+configs = st.builds(FreeDave, st.integers(1, 6),
+                    st.sampled_from([DraftTree(), DraftTree("runner_up")]), st.booleans(),
+                    st.sampled_from(RULES))
+BLOCKS = (np.full((1, 9), -1), Blocks((0, 3, 6)))
+
+
+def _both(oracle, problem, config):
+    x0, blocks = problem
+    return (rule_decode(oracle, x0, mask_id=-1, blocks=blocks, rule=config.rule),
+            freedave_decode(oracle, x0, mask_id=-1, blocks=blocks, config=config))
+
+
+@given(toy_oracles(), decode_problems(max_rows=2), configs)
+@example(HashOracle(V=3, seed=1, scale=4.0), BLOCKS, FreeDave(4, rule=Quota(2)))
+@example(HashOracle(V=3, seed=2, scale=4.0), BLOCKS,
+         FreeDave(3, DraftTree("runner_up"), refresh=True, rule=make_rule("threshold", 0.6)))
+def test_freedave_over_a_rule_reproduces_that_rules_decoding(oracle, problem, config):
+    plain, fast = _both(oracle, problem, config)
+    assert np.array_equal(fast.x, plain.x)
+    assert not (fast.x == -1).any()
+
+
+@given(toy_oracles(), decode_problems(max_rows=2), configs)
+def test_freedave_over_a_rule_never_uses_more_calls_than_the_rule(oracle, problem, config):
+    plain, fast = _both(oracle, problem, config)
+    assert all(f <= p for f, p in zip(fast.row_calls, plain.row_calls, strict=True))
+    assert fast.calls <= plain.calls
+    # every round makes at least one step of the rule, all rounds together make all of them
+    for rounds, steps in zip(fast.accepted, plain.row_calls, strict=True):
+        assert all(b >= 1 for b in rounds) and sum(rounds) == steps
+
+
+@given(toy_oracles(), decode_problems(max_rows=2), st.sampled_from(RULES), st.booleans())
+def test_one_draft_per_call_is_the_rule_itself_call_for_call(oracle, problem, rule, refresh):
+    plain, fast = _both(oracle, problem, FreeDave(1, refresh=refresh, rule=rule))
+    assert fast.row_calls == plain.row_calls and np.array_equal(fast.x, plain.x)
+
+
+def test_a_rule_that_commits_several_tokens_gains_from_drafts():
+    """The consistent oracle's forwards agree from state to state, so later drafts guess
+    the rule's next states: quota 2 over 12 positions takes 6 calls alone, fewer here."""
+    oracle = ConsistentOracle(V=3, seed=0)
+    x0, blocks = np.full((2, 12), -1), Blocks((0, 6))
+    plain, fast = _both(oracle, (x0, blocks), FreeDave(4, rule=Quota(2)))
+    assert plain.calls == 6
+    assert np.array_equal(fast.x, plain.x) and fast.calls < plain.calls
+    assert max(b for rounds in fast.accepted for b in rounds) >= 2
