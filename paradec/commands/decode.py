@@ -80,8 +80,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--freedave", type=int, metavar="K",
                    help="FreeDave: verify K drafts per call; the output equals the rule's own "
                         "decoding (any rule, temperature 0) and the trace is the rule's trace")
-    p.add_argument("--draft", choices=("nested", "tree"), default="nested",
-                   help="FreeDave drafts: the paper's nested chain, or a runner-up tree")
+    p.add_argument("--draft", choices=("nested", "tree", "stride"), default="nested",
+                   help="FreeDave drafts: the paper's nested chain (one more position a draft), a "
+                        "runner-up tree, or a stride chain (as many more as the rule commits)")
     p.add_argument("--verify", choices=("batch", "tree-attention"), default="batch",
                    help="FreeDave verification: replicated cache along the batch, or one "
                         "sequence with a tree attention mask")

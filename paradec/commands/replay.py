@@ -56,7 +56,7 @@ def add_parser(subparsers: Any) -> None:
                    help="fit simulate/'s profile generators to the trace's profiles")
     p.add_argument("--freedave", type=int, metavar="K",
                    help="also predict FreeDave's calls with K drafts from the trace")
-    p.add_argument("--draft", choices=("nested", "tree"), default="nested",
+    p.add_argument("--draft", choices=("nested", "tree", "stride"), default="nested",
                    help="FreeDave draft shape (with --freedave)")
     p.add_argument("--records", action="store_true",
                    help="with --json: include every per-step record")

@@ -47,7 +47,7 @@ from realmodel.engine import (
 )
 from realmodel.engine.config import deterministic_reason
 from realmodel.engine.prompts import DecodeResult, Prompt
-from realmodel.freedave.predict import predict_calls, static_trace
+from realmodel.freedave.predict import DRAFT_KINDS, predict_calls, static_trace
 from realmodel.freedave.verify import verify_batch, verify_tree
 from theory import Commit, Profile, Quota, Rule
 from theory.freedave.core import K_DRAFTS, DraftTree
@@ -58,7 +58,6 @@ __all__ = ["VERIFY_MODES", "DRAFT_KINDS", "FreeDaveConfig", "FreeDaveRun", "Free
            "check_config", "freedave_run", "freedave_decode", "predict_calls", "static_trace"]
 
 VERIFY_MODES = ("batch", "tree-attention")
-DRAFT_KINDS = {"nested": "chain", "tree": "runner_up"}
 
 
 @dataclass(frozen=True)

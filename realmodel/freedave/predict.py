@@ -22,9 +22,10 @@ from theory.freedave.core import DraftTree
 from theory.freedave.core import FreeDave as TheoryFreeDave
 from theory.freedave.trace import StaticTrace, predicted_calls
 
-__all__ = ["static_trace", "predict_calls"]
+__all__ = ["DRAFT_KINDS", "static_trace", "predict_calls"]
 
-_KINDS = {"nested": "chain", "tree": "runner_up"}
+#: ``--draft`` names and the theory DraftTree kind each stands for
+DRAFT_KINDS = {"nested": "chain", "tree": "runner_up", "stride": "stride"}
 
 
 def _check_static(trace: Trace) -> str:
@@ -59,10 +60,10 @@ def predict_calls(trace: Trace, K: int, draft: str = "nested", *,
     if not allow_incomplete:
         trace.require_complete("FreeDave call predictions (allow_incomplete=True to "
                                "predict the finished sequences only)")
-    if draft not in _KINDS:
-        raise ValueError(f"unknown draft {draft!r}; choose from {', '.join(_KINDS)}")
+    if draft not in DRAFT_KINDS:
+        raise ValueError(f"unknown draft {draft!r}; choose from {', '.join(DRAFT_KINDS)}")
     cache = _check_static(trace)
-    config = TheoryFreeDave(K, DraftTree(_KINDS[draft]), refresh=cache != "none")
+    config = TheoryFreeDave(K, DraftTree(DRAFT_KINDS[draft]), refresh=cache != "none")
     sequences = sorted({int(s) for s in trace.table.column("sequence").to_pylist()})
     calls, states, static = [], [], 0
     hist: Counter[int] = Counter()

@@ -125,8 +125,10 @@ def test_freedave_over_a_rule_equals_that_rules_decoding(cache, name, value, tmp
     with TraceWriter(path, provenance(denoiser(), cfg, batch_size=1)) as writer:
         plain = decode(denoiser(), PROMPTS, cfg, trace=writer)
     tokens = [s.generated for s in plain.sequences]
-    for K, verify, batch_size in ((2, "batch", 1), (4, "tree-attention", 3), (8, "batch", 3)):
-        fast = freedave_decode(Engine(denoiser(), cfg), FreeDaveConfig(K, verify=verify),
+    for K, draft, verify, batch_size in ((2, "nested", "batch", 1),
+                                         (4, "stride", "tree-attention", 3),
+                                         (8, "tree", "batch", 3)):
+        fast = freedave_decode(Engine(denoiser(), cfg), FreeDaveConfig(K, draft, verify),
                                PROMPTS, batch_size=batch_size)
         assert [s.generated for s in fast.result.sequences] == tokens
         assert all(f.steps <= p.steps for f, p in

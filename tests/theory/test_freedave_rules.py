@@ -14,8 +14,8 @@ RULES = [Quota(1), Quota(2), Quota(3), make_rule("threshold", 0.6), make_rule("f
          make_rule("frechet", 0.0), make_rule("frechet", -0.3), make_rule("tight", 0.0),
          make_rule("entropy", 0.5)]
 configs = st.builds(FreeDave, st.integers(1, 6),
-                    st.sampled_from([DraftTree(), DraftTree("runner_up")]), st.booleans(),
-                    st.sampled_from(RULES))
+                    st.sampled_from([DraftTree(), DraftTree("runner_up"), DraftTree("stride")]),
+                    st.booleans(), st.sampled_from(RULES))
 BLOCKS = (np.full((1, 9), -1), Blocks((0, 3, 6)))
 
 
@@ -60,3 +60,19 @@ def test_a_rule_that_commits_several_tokens_gains_from_drafts():
     assert plain.calls == 6
     assert np.array_equal(fast.x, plain.x) and fast.calls < plain.calls
     assert max(b for rounds in fast.accepted for b in rounds) >= 2
+
+
+def test_a_stride_chain_grows_by_the_rules_first_count_and_ends_at_the_block():
+    stride = DraftTree("stride")
+    assert stride.first(8, 7, start=2) == [(0,) * d for d in (2, 4, 6, 7)]
+    assert stride.first(2, 7, start=2) == [(0, 0), (0,) * 4]
+    assert stride.first(5, 4, start=1) == DraftTree().first(5, 4)  # static: the chain
+    assert DraftTree().first(3, 7, start=2) == [(0,) * d for d in (2, 3, 4)]
+
+
+def test_a_stride_chain_follows_a_quota_rule_further_than_the_plain_chain():
+    oracle = ConsistentOracle(V=3, seed=0)
+    x0, blocks = np.full((2, 12), -1), Blocks((0, 6))
+    plain, chain = _both(oracle, (x0, blocks), FreeDave(2, rule=Quota(2)))
+    _, stride = _both(oracle, (x0, blocks), FreeDave(2, DraftTree("stride"), rule=Quota(2)))
+    assert np.array_equal(stride.x, plain.x) and stride.calls < chain.calls

@@ -219,13 +219,16 @@ class DraftTree:
     A round evaluates the first K nodes of depth <= m (m masked positions left). Over a
     rule that commits n_1 >= 1 tokens at x_j the nodes start at depth n_1 (d_1 = S_R(x_j))
     and grow one ranked position a node; runner-up siblings start below depth n_1.
+    ``kind="stride"``: a chain that grows by n_1 positions a node (depths n_1, 2 n_1, ...,
+    and m): it guesses that the rule keeps committing as many tokens a step. For static
+    decoding (n_1 = 1) it is the chain.
     """
 
     kind: str = "chain"
     nodes: tuple[tuple[int, ...], ...] = ()
 
     def __post_init__(self) -> None:
-        if self.kind not in ("chain", "runner_up", "explicit"):
+        if self.kind not in ("chain", "stride", "runner_up", "explicit"):
             raise ValueError(f"unknown draft tree kind {self.kind!r}")
         nodes = tuple(tuple(int(c) for c in n) for n in self.nodes)
         if (self.kind == "explicit") != bool(nodes):
@@ -251,6 +254,9 @@ class DraftTree:
                 raise ValueError("an explicit draft tree needs a rule that commits one token "
                                  f"a step; this round starts at depth {start}")
             return [n for n in self.nodes if len(n) <= m][:K]
+        if self.kind == "stride":
+            depths = sorted({*range(start, m + 1, start), m}) if start <= m else []
+            return [(0,) * d for d in depths][:K]
         out: list[tuple[int, ...]] = []
         for depth in range(start, m + 1):
             spine = (0,) * depth
