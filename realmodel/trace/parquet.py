@@ -50,7 +50,7 @@ import numpy as np
 import pyarrow as pa
 
 from realmodel.engine import DecodeState, StepRecord
-from realmodel.engine.config import static_reason
+from realmodel.engine.config import deterministic_reason
 from realmodel.engine.prompts import SequenceResult
 from realmodel.trace.check import check_table
 from realmodel.trace.io import (
@@ -319,25 +319,30 @@ class Trace:
                 committed=np.asarray(cols["committed"][i], dtype=np.int64))
 
     def static_trace(self, sequence: int) -> Any:
-        """``theory.freedave.trace.StaticTrace`` of one sequence of a static run (quota 1,
-        temperature 0): per step the window ranked by F_j, its argmax and runner-up tokens.
-        FreeDave's call count for any K follows from it without the model."""
-        try:
-            from theory.freedave.trace import StaticStep, StaticTrace
-        except ImportError as err:
-            raise ValueError("this theory package has no freedave_trace module") from err
-        reason = static_reason(self.provenance["decode"])
+        """``theory.freedave.trace.StaticTrace`` of one sequence: per step the window in
+        the rule's ranking under F_j, its argmax and runner-up tokens, and how many
+        positions the rule committed (1 for static decoding). The run must be a
+        deterministic decoding (:func:`realmodel.engine.config.deterministic_reason`).
+        FreeDave's call count over the run's rule, for any K, follows from it without
+        the model."""
+        from theory.freedave.trace import StaticStep, StaticTrace
+        from theory.rules import RULES
+
+        decode = self.provenance["decode"]
+        reason = deterministic_reason(decode)
         if reason is not None:
-            raise ValueError(f"{self.path}: not a static run: {reason}")
+            raise ValueError(f"{self.path}: not a deterministic run: {reason}")
+        by_entropy = bool(RULES[decode["rule"]["name"]].by_entropy)  # the rule's ranking
         steps = []
         for st in self.steps(sequence):
-            order = sort_order(st.profile())[0]
-            if st.positions[order[0]] != st.committed[0]:
+            order = sort_order(st.profile(), by_entropy)[0]
+            n = len(st.committed)
+            if sorted(st.positions[order[:n]].tolist()) != sorted(st.committed.tolist()):
                 raise TraceError(f"{self.path}: sequence {sequence} step {st.step} committed "
-                                 f"{st.committed[0]}, not its top-ranked position")
+                                 f"{st.committed.tolist()}, not its {n} top-ranked positions")
             steps.append(StaticStep(step=st.step, block=st.block,
                                     positions=st.positions[order], tokens=st.tokens[order],
-                                    runner_up=st.runner_up[order]))
+                                    runner_up=st.runner_up[order], n=n))
         if not steps:
             raise ValueError(f"{self.path}: no steps for sequence {sequence}")
         return StaticTrace(tuple(steps))

@@ -143,6 +143,12 @@ def test_freedave_over_a_rule_equals_that_rules_decoding(cache, name, value, tmp
     for seq in range(len(PROMPTS)):
         assert [st.committed.tolist() for st in ours.steps(seq)] == \
             [st.committed.tolist() for st in theirs.steps(seq)]
+    # and the calls of FreeDave over the rule follow from the rule's trace alone
+    for K, draft in ((2, "nested"), (4, "stride"), (4, "tree")):
+        predicted = predict_calls(theirs, K, draft)
+        run = freedave_decode(Engine(denoiser(), cfg), FreeDaveConfig(K, draft), PROMPTS)
+        assert predicted["per_sequence"] == [s.steps for s in run.result.sequences]
+        assert predicted["states"] == run.states
 
 
 def test_freedave_refuses_what_it_cannot_verify(tmp_path):

@@ -159,8 +159,17 @@ def test_static_trace_feeds_freedave_call_counts(tmp_path):
     assert (A >= 1).all()
 
 
-def test_static_trace_refuses_adaptive_runs(tmp_path):
+def test_the_trace_of_an_adaptive_rule_records_its_counts_and_sampled_runs_are_refused(
+        tmp_path):
     _write(tmp_path / "t.parquet", DecodeConfig(rule=make_rule("threshold", 0.5),
                                                 gen_length=8, block_length=8))
-    with pytest.raises(ValueError, match="not a static run|freedave_trace"):
-        read_trace(tmp_path / "t.parquet").static_trace(0)
+    trace = read_trace(tmp_path / "t.parquet")
+    for seq in range(len(PROMPTS)):
+        ours = trace.static_trace(seq)
+        assert [s.n for s in ours.steps] == [len(st.committed) for st in trace.steps(seq)]
+        assert sum(s.n for s in ours.steps) == 8
+    _write(tmp_path / "s.parquet", DecodeConfig(rule=make_rule("threshold", 0.5),
+                                                gen_length=8, block_length=8,
+                                                temperature=1.0))
+    with pytest.raises(ValueError, match="not a deterministic run"):
+        read_trace(tmp_path / "s.parquet").static_trace(0)

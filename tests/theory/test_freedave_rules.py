@@ -8,6 +8,7 @@ from theory import make_rule
 from theory.freedave import freedave_decode, rule_decode
 from theory.freedave.core import Blocks, DraftTree, FreeDave
 from theory.freedave.toys import ConsistentOracle, HashOracle, decode_problems, toy_oracles
+from theory.freedave.trace import predicted_calls
 from theory.rules import Quota
 
 RULES = [Quota(1), Quota(2), Quota(3), make_rule("threshold", 0.6), make_rule("factor", 1.0),
@@ -76,3 +77,17 @@ def test_a_stride_chain_follows_a_quota_rule_further_than_the_plain_chain():
     plain, chain = _both(oracle, (x0, blocks), FreeDave(2, rule=Quota(2)))
     _, stride = _both(oracle, (x0, blocks), FreeDave(2, DraftTree("stride"), rule=Quota(2)))
     assert np.array_equal(stride.x, plain.x) and stride.calls < chain.calls
+
+
+@given(toy_oracles(), decode_problems(max_rows=1), configs)
+@example(ConsistentOracle(V=3, seed=0), (np.full((1, 12), -1), Blocks((0, 6))),
+         FreeDave(4, DraftTree("stride"), rule=Quota(2)))
+def test_calls_predicted_from_the_rules_trace_equal_the_real_run(oracle, problem, config):
+    """Two methods, one count: FreeDave over R run on the oracle, and the trace DP on R's
+    own trace (no oracle), for every rule, tree and refresh mode."""
+    x0, blocks = problem
+    plain, fast = _both(oracle, problem, config)
+    counts = [predicted_calls(t, config) for t in plain.traces]
+    assert [c.calls for c in counts] == list(fast.row_calls)
+    assert [c.states for c in counts] == list(fast.row_states)
+    assert [c.accepted for c in counts] == list(fast.accepted)

@@ -47,12 +47,11 @@ from theory.freedave.core import (
     OracleOutput,
     _int_array,
     active_window,
-    rank_window,
     rule_step,
 )
 from theory.freedave.rounds import RoundPlan, follow_path, plan_round
 from theory.freedave.trace import StaticStep, StaticTrace
-from theory.rules import Quota, Rule
+from theory.rules import Rule
 
 __all__ = ["DecodeRun", "rule_decode", "static_decode", "freedave_decode"]
 
@@ -67,7 +66,8 @@ class DecodeRun:
         states: states evaluated in all calls together (compute cost).
         row_calls, row_states: the same per row (a row's share of the batched calls).
         accepted: per row, tokens committed by each round (static decoding: all 1).
-        traces: per row static trace (``static_decode`` only; empty for FreeDave).
+        traces: per row the trace of the rule's decoding (``rule_decode`` and
+            ``static_decode``; empty for FreeDave).
     """
 
     x: np.ndarray
@@ -100,18 +100,16 @@ def rule_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int, blocks: Blocks 
 
     Each call evaluates every unfinished row's state once and commits the rule's set of
     its active block (:func:`~theory.freedave.core.rule_step`). ``accepted`` holds the
-    tokens committed per step. For static decoding the trace of row i records at each
-    step the active block, its masked positions ranked by
-    :func:`~theory.freedave.core.rank_window` and the oracle's argmax (and runner-up
-    tokens when the oracle gives them) at those positions; other rules record none.
+    tokens committed per step. The trace of row i records at each step the active block,
+    its masked positions in the rule's ranking (for static decoding
+    :func:`~theory.freedave.core.rank_window`'s), the oracle's argmax (and runner-up
+    tokens when the oracle gives them) there, and how many the rule committed.
     """
     blocks = Blocks() if blocks is None else blocks
-    static = rule is None or rule == Quota(1)
     x = _start(x0, mask_id, blocks)
     B, L = x.shape
     blk = blocks.index(L)
     steps: list[list[StaticStep]] = [[] for _ in range(B)]
-    commits: list[list[int]] = [[] for _ in range(B)]
     calls = 0
     while True:
         live = np.flatnonzero((x == mask_id).any(axis=1))
@@ -119,20 +117,18 @@ def rule_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int, blocks: Blocks 
             break
         out = _call(oracle, x[live])
         calls += 1
-        if static:
-            order, m = rank_window(x[live], out, mask_id, blocks)
-            for n, i in enumerate(live):
-                pos = order[n, :m[n]]
-                steps[i].append(StaticStep(
-                    len(steps[i]), int(blk[pos[0]]), tuple(pos.tolist()),
-                    tuple(out.tokens[n, pos].tolist()), None if out.runner_up is None
-                    else tuple(out.runner_up[n, pos].tolist())))
+        m = active_window(x[live], mask_id, blocks).sum(axis=1)
         x[live], decision = rule_step(x[live], out, mask_id, blocks, rule)
+        order = np.asarray(decision.order)
         for n, i in enumerate(live):
-            commits[i].append(int(decision.n[n]))
-    T = tuple(len(c) for c in commits)
-    return DecodeRun(x, calls, sum(T), T, T, tuple(tuple(c) for c in commits),
-                     tuple(StaticTrace(tuple(s)) for s in steps) if static else ())
+            pos = order[n, :m[n]]
+            steps[i].append(StaticStep(
+                len(steps[i]), int(blk[pos[0]]), tuple(pos.tolist()),
+                tuple(out.tokens[n, pos].tolist()), None if out.runner_up is None
+                else tuple(out.runner_up[n, pos].tolist()), n=int(decision.n[n])))
+    T = tuple(len(s) for s in steps)
+    return DecodeRun(x, calls, sum(T), T, T, tuple(tuple(st.n for st in s) for s in steps),
+                     tuple(StaticTrace(tuple(s)) for s in steps))
 
 
 def static_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int,

@@ -54,6 +54,9 @@ class StaticStep:
             positions[0] is the one static decoding commits).
         tokens: F_j's argmax token at each ranked position.
         runner_up: F_j's runner-up token at each ranked position, or None.
+        n: positions the step commits, the first n of the ranking (1 for static
+            decoding; a trace of another deterministic rule R records R's count, and
+            ``positions`` is then R's ranking).
     """
 
     step: int
@@ -61,6 +64,7 @@ class StaticStep:
     positions: tuple[int, ...]
     tokens: tuple[int, ...]
     runner_up: tuple[int, ...] | None = None
+    n: int = 1
 
     def __post_init__(self) -> None:
         pos, tok = _ints(self.positions, "positions"), _ints(self.tokens, "tokens")
@@ -75,6 +79,9 @@ class StaticStep:
                 raise ValueError(f"step {self.step}: runner_up needs one token per position, "
                                  "each different from the argmax")
             object.__setattr__(self, "runner_up", u)
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or not 1 <= self.n <= len(pos):
+            raise ValueError(f"step {self.step}: n must be an integer in [1, m={len(pos)}], "
+                             f"got {self.n!r}")
 
     @property
     def m(self) -> int:
@@ -84,7 +91,9 @@ class StaticStep:
 
 @dataclass(frozen=True)
 class StaticTrace:
-    """A validated static trace: steps 0..T-1 of one sequence (one row)."""
+    """A validated trace of one sequence (one row): steps 0..T-1 of static decoding, or of
+    another deterministic rule when some step commits n > 1 positions (:attr:`is_static`
+    says which; the one-token functions below need a static trace)."""
 
     steps: tuple[StaticStep, ...]
 
@@ -97,18 +106,23 @@ class StaticTrace:
             if (s.runner_up is None) != (steps[0].runner_up is None):
                 raise ValueError("either every step records runner-up tokens or none does")
         for a, b in zip(steps, steps[1:], strict=False):
-            if a.m > 1:
-                if b.block != a.block or set(b.positions) != set(a.positions[1:]):
+            if a.m > a.n:
+                if b.block != a.block or set(b.positions) != set(a.positions[a.n:]):
                     raise ValueError(f"step {b.step}: its window must be step {a.step}'s minus "
-                                     f"the committed position {a.positions[0]}")
+                                     f"the committed positions {a.positions[:a.n]}")
             elif b.block <= a.block:
                 raise ValueError(f"step {b.step}: after block {a.block} is full the next step "
                                  "must be in a later block")
 
     @property
     def T(self) -> int:
-        """Number of static steps (masked tokens decoded)."""
+        """Number of steps (masked tokens decoded, for a static trace)."""
         return len(self.steps)
+
+    @property
+    def is_static(self) -> bool:
+        """Every step commits one position (static decoding)."""
+        return all(s.n == 1 for s in self.steps)
 
     @property
     def has_runner_up(self) -> bool:
@@ -116,6 +130,8 @@ class StaticTrace:
 
     def path(self) -> tuple[np.ndarray, np.ndarray]:
         """Static path: committed position p_j and token tau_j per step, shapes (T,)."""
+        if not self.is_static:
+            raise ValueError("the static path needs a static trace (one token a step)")
         p = np.array([s.positions[0] for s in self.steps], dtype=np.int64)
         tau = np.array([s.tokens[0] for s in self.steps], dtype=np.int64)
         return p, tau
@@ -182,22 +198,34 @@ def agreement_lengths(trace: StaticTrace) -> np.ndarray:
 
 
 def tree_accepted(trace: StaticTrace, j: int, nodes: list[tuple[int, ...]]) -> int:
-    """Depth reached by following the static path through draft ``nodes`` from step j."""
+    """Steps of the trace's rule reached by following its path through draft ``nodes``
+    from step j (for a static trace: the depth reached).
+
+    Step l of the path commits the first n_l positions of its window, to its tokens. The
+    draft of depth D (top D of F_j's ranking) is the path's state after steps j..j+i-1
+    iff D = n_j + ... + n_{j+i-1}, those positions are exactly the top D of F_j's
+    ranking, and each token is F_j's argmax (choice 0) or runner-up (choice 1) there.
+    """
     s = trace.steps[j]
-    p, tau = trace.path()
-    static_token = dict(zip(p[j:j + s.m].tolist(), tau[j:j + s.m].tolist(), strict=True))
-    present, ranked, static = set(nodes), set(), set()
+    present = set(nodes)
     choice: tuple[int, ...] = ()
-    for k in range(1, s.m + 1):
-        q = s.positions[k - 1]
-        ranked.add(q)
-        static.add(int(p[j + k - 1]))
-        t = static_token[q]
-        bit = 0 if t == s.tokens[k - 1] else 1 if s.runner_up and t == s.runner_up[k - 1] else -1
-        choice += (bit,)
-        if ranked != static or bit < 0 or choice not in present:
-            return k - 1
-    return s.m
+    depth, steps = 0, 0
+    while depth < s.m:
+        st = trace.steps[j + steps]
+        new = dict(zip(st.positions[:st.n], st.tokens[:st.n], strict=True))
+        ranks = range(depth, depth + st.n)
+        if set(s.positions[k] for k in ranks) != set(new):
+            return steps
+        for k in ranks:
+            t = new[s.positions[k]]
+            bit = 0 if t == s.tokens[k] else 1 if s.runner_up and t == s.runner_up[k] else -1
+            if bit < 0:
+                return steps
+            choice += (bit,)
+        if choice not in present:
+            return steps
+        depth, steps = depth + st.n, steps + 1
+    return steps
 
 
 @dataclass(frozen=True)
@@ -210,14 +238,18 @@ class CallCount:
 
 
 def predicted_calls(trace: StaticTrace, config: FreeDave) -> CallCount:
-    """FreeDave's exact cost on the sequence whose static trace is ``trace``.
+    """FreeDave's exact cost on the sequence whose static trace is ``trace``; likewise
+    FreeDave over a rule R (``FreeDave(rule=R)``) from R's own trace.
 
-    Round from x_j (F_j known, m_j masks left in the block): nodes = the first K draft
-    nodes of depth <= m_j; a node of depth m_j is *terminal* (never evaluated) when it
-    is the final state or, with ``refresh``, completes the block. Cost 1 call if some
+    Round from x_j (F_j known, m_j masks left in the block, the rule commits n_j there):
+    nodes = the first K draft nodes of depth in [n_j, m_j]; a node of depth m_j is
+    *terminal* (never evaluated) when it is the final state or, with ``refresh``,
+    completes the block. Cost 1 call if some
     node is evaluated; accepted b = :func:`tree_accepted`; next state x_{j+b}. A state
     whose forward is unknown (x_0, or a block start after a terminal landing) costs
-    one call of one state. Static decoding costs T calls.
+    one call of one state. Static decoding costs T calls. The argument of the module
+    docstring holds step for step with S_R in place of S: acceptance only compares
+    drafts with states of R's path, which the trace records.
 
     Hypotheses: the oracle is deterministic (then this equals the run exactly).
     Reference: [FreeDave] Wu and Zhang, arXiv 2510.00294 (draft, verify, accept);
@@ -236,17 +268,20 @@ def predicted_calls(trace: StaticTrace, config: FreeDave) -> CallCount:
     while j < trace.T:
         if not known:
             calls, states, known = calls + 1, states + 1, True
-        m = trace.steps[j].m
-        nodes = config.nodes(m)
-        terminal = config.refresh or j + m == trace.T
+        step = trace.steps[j]
+        m = step.m
+        nodes = config.nodes(m, start=step.n)
+        final = sum(s.n for s in trace.steps[j:]) == m  # this block is the last one
+        terminal = config.refresh or final
         evaluated = sum(1 for n in nodes if not (terminal and len(n) == m))
         calls, states = calls + (evaluated > 0), states + evaluated
         b = tree_accepted(trace, j, nodes)
         if b < 1:
-            raise RuntimeError(f"step {j}: the first draft is not the static step (internal)")
+            raise RuntimeError(f"step {j}: the first draft is not the rule's step (internal)")
+        depth = sum(s.n for s in trace.steps[j:j + b])
         accepted.append(b)
         j += b
-        known = not (terminal and b == m)
+        known = not (terminal and depth == m)
     return CallCount(calls, states, tuple(accepted))
 
 
