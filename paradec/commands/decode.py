@@ -83,6 +83,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--draft", choices=("nested", "tree", "stride"), default="nested",
                    help="FreeDave drafts: the paper's nested chain (one more position a draft), a "
                         "runner-up tree, or a stride chain (as many more as the rule commits)")
+    p.add_argument("--freedave-accept", choices=("exact", "subset"), default="exact",
+                   help="FreeDave acceptance: exact (the rule's own output) or subset "
+                        "(FreeDave++: each move commits a subset of the rule's set at its "
+                        "state; the output may differ from the rule's)")
     p.add_argument("--verify", choices=("batch", "tree-attention"), default="batch",
                    help="FreeDave verification: replicated cache along the batch, or one "
                         "sequence with a tree attention mask")
@@ -116,8 +120,9 @@ def run(args: argparse.Namespace) -> int:
     if args.deterministic:
         set_deterministic()          # before the model (and CUDA) is loaded
     rule = _rule(args)
-    if args.freedave is None and (args.draft != "nested" or args.verify != "batch"):
-        raise ValueError("--draft and --verify need --freedave K")
+    if args.freedave is None and (args.draft != "nested" or args.verify != "batch"
+                                  or args.freedave_accept != "exact"):
+        raise ValueError("--draft, --verify and --freedave-accept need --freedave K")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.gen_length is not None and args.gen_length < 1:
@@ -167,7 +172,8 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
                       argv=sys.argv[1:], n_prompts=len(prompts),
                       prompts_sha256=prompts_digest(prompts), deterministic=args.deterministic,
                       freedave=None if fd is None else {"K": fd.K, "draft": fd.draft,
-                                                        "verify": fd.verify}, **layout)
+                                                        "verify": fd.verify,
+                                                        "accept": fd.accept}, **layout)
     size = args.batch_size
     n_batches = -(-len(prompts) // size)
     todo: list[int] = []
@@ -322,7 +328,7 @@ def _freedave_config(args: argparse.Namespace, config: Any) -> Any:
     from realmodel.freedave import FreeDaveConfig, check_config
 
     check_config(config)
-    return FreeDaveConfig(args.freedave, args.draft, args.verify)
+    return FreeDaveConfig(args.freedave, args.draft, args.verify, args.freedave_accept)
 
 
 def _freedave_summary(fd: Any, result: Any, whole: bool, rule_label: str) -> dict[str, Any]:
@@ -335,7 +341,8 @@ def _freedave_summary(fd: Any, result: Any, whole: bool, rule_label: str) -> dic
     for rounds in run.accepted:
         for b in rounds:
             hist[b] = hist.get(b, 0) + 1
-    return {"K": fd.K, "draft": fd.draft, "verify": fd.verify, "rule": rule_label,
+    return {"K": fd.K, "draft": fd.draft, "verify": fd.verify, "accept": fd.accept,
+            "rule": rule_label,
             "states": run.total_states, "sequence_states": run.states,
             "acceptance_histogram": dict(sorted(hist.items())),
             "scope": "all batches" if whole else "batches decoded by this process"}

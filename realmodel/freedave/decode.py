@@ -50,7 +50,7 @@ from realmodel.engine.prompts import DecodeResult, Prompt
 from realmodel.freedave.predict import DRAFT_KINDS, predict_calls, static_trace
 from realmodel.freedave.verify import verify_batch, verify_tree
 from theory import Commit, Profile, Quota, Rule
-from theory.freedave.core import K_DRAFTS, DraftTree
+from theory.freedave.core import ACCEPT_MODES, K_DRAFTS, DraftTree
 from theory.freedave.core import FreeDave as TheoryFreeDave
 from theory.freedave.rounds import RoundPlan, follow_path, plan_round
 
@@ -62,15 +62,21 @@ VERIFY_MODES = ("batch", "tree-attention")
 
 @dataclass(frozen=True)
 class FreeDaveConfig:
-    """K: states per verification call; draft: "nested" (the paper's chain) or "tree"
-    (runner-up siblings at depth >= 2); verify: "batch" or "tree-attention"."""
+    """K: states per verification call; draft: "nested" (the paper's chain), "tree"
+    (runner-up siblings) or "stride" (drafts grow by the rule's own count); verify:
+    "batch" or "tree-attention"; accept: "exact" (the rule's output) or "subset"
+    (FreeDave++: every move commits a subset of the rule's set at its state)."""
 
     K: int = 4
     draft: str = "nested"
     verify: str = "batch"
+    accept: str = "exact"
 
     def __post_init__(self) -> None:
         K_DRAFTS.check(self.K)
+        if self.accept not in ACCEPT_MODES:
+            raise ValueError(f"unknown acceptance {self.accept!r}; choose from "
+                             f"{', '.join(ACCEPT_MODES)}")
         if self.draft not in DRAFT_KINDS:
             raise ValueError(f"unknown draft {self.draft!r}; choose from {', '.join(DRAFT_KINDS)}")
         if self.verify not in VERIFY_MODES:
@@ -81,7 +87,8 @@ class FreeDaveConfig:
         """The theory configuration with the same semantics for cache mode ``cache`` and
         the commit ``rule`` (default Quota(1), static decoding)."""
         return TheoryFreeDave(self.K, DraftTree(DRAFT_KINDS[self.draft]),
-                              refresh=cache != "none", rule=rule or Quota(1))
+                              refresh=cache != "none", rule=rule or Quota(1),
+                              accept=self.accept)
 
 
 @dataclass(frozen=True)
@@ -169,8 +176,10 @@ class _Decoder:
         return self.engine.committed(window, profile, decision), profile, decision
 
     def _record(self, i: int, profile: Profile, decision: Commit, r: int,
-                runner_up: Tensor) -> None:
-        """Give the trace sink the static step of row i (row r of profile / decision)."""
+                runner_up: Tensor, moved: Tensor) -> None:
+        """Give the trace sink the step of row i (row r of profile / decision) that
+        committed the window positions ``moved`` (W,) bool: the rule's own set in exact
+        mode, a subset of it in subset mode."""
         st = self.static_steps[i:i + 1].clone()
         self.static_steps[i] += 1
         if self.trace is None:
@@ -181,7 +190,7 @@ class _Decoder:
         rec = StepRecord(block=s.block, t=s.t, calls=s.calls, refresh=False,
                          window_start=lo - s.start, valid=profile.valid[r:r + 1],
                          profile=profile.take(slice(r, r + 1)),
-                         commit=Commit(n=d.n[r:r + 1], mask=d.mask[r:r + 1],
+                         commit=Commit(n=moved.sum()[None], mask=moved[None],
                                        order=d.order[r:r + 1]),
                          k=torch.full((1,), -1, dtype=torch.long), row_steps=st,
                          runner_up=runner_up[r:r + 1])
@@ -229,12 +238,17 @@ class _Decoder:
         if logits is not None:
             targets, dprof, dcom = self._step(plan.drafts[plan.evaluated], logits[:, :W])
             drafted = (dprof, dcom, self.engine.runner_up(logits[:, :W], dprof.tokens))
-        path = follow_path(plan, rnd.first, targets)
+        path = follow_path(plan, rnd.first, targets, accept=self.theory.accept,
+                           mask_id=self.engine.specials.mask_id)
         for n in path[:-1]:  # a draft moved through was evaluated: drafted is set
             if drafted is not None:
                 sources.append((drafted[0], drafted[1], plan.evaluated.index(n), drafted[2]))
-        for source in sources:
-            self._record(i, *source)
+        mask_id = self.engine.specials.mask_id
+        before = start = self.state.x[i, lo:hi].clone()
+        for source, n in zip(sources, path, strict=True):
+            moved = (plan.drafts[n] != mask_id) & (before == mask_id)  # this move's commits
+            self._record(i, *source, moved=moved)
+            before = plan.drafts[n]
         landed = path[-1]
         self.state.x[i, lo:hi] = plan.drafts[landed]
         self.known[i] = None
@@ -242,8 +256,8 @@ class _Decoder:
             full = logits[plan.evaluated.index(landed)]
             self.known[i] = full[W:] if not self._masked(i) else full[:W]
         self.state.commits[i].append(len(path))
-        if self.progress is not None:
-            self.progress(len(path))
+        if self.progress is not None:  # tokens committed by the round
+            self.progress(int(((plan.drafts[landed] != mask_id) & (start == mask_id)).sum()))
 
     def _count(self, i: int, states: int) -> None:
         """Row i took part in one call with ``states`` states."""

@@ -3,6 +3,7 @@ that theory predicts from the static trace (fp32, random LLaDA-shaped model)."""
 
 import functools
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,7 +13,7 @@ from realmodel.freedave import FreeDaveConfig, freedave_decode, predict_calls, s
 from realmodel.model.denoiser import LLaDADenoiser
 from realmodel.model.tiny import random_llada, tiny_config
 from realmodel.trace import TraceWriter, provenance, read_trace
-from theory import make_rule
+from theory import commit, make_rule
 from theory.freedave.core import FreeDave
 from theory.freedave.trace import predicted_calls
 
@@ -204,3 +205,24 @@ def test_decode_cli_freedave_json_counts_calls_and_states(tmp_path, capsys):
     assert fd["totals"]["calls"] <= static["totals"]["calls"]
     with pytest.raises(ValueError, match="need --freedave"):
         _cli([*common, "--trace", str(tmp_path / "x.parquet"), "--draft", "tree"])
+
+
+@pytest.mark.parametrize("cache", CACHES)
+@pytest.mark.parametrize("name, value", [("frechet", 0.0), ("threshold", 0.5), ("quota", 2)])
+def test_subset_acceptance_commits_part_of_the_rules_set_at_every_logged_step(cache, name,
+                                                                               value,
+                                                                               tmp_path):
+    """FreeDave++ on the engine: the trace records what each move committed; replaying the
+    rule at every logged state gives a superset of it."""
+    rule = make_rule(name, value)
+    cfg = _config(cache, rule=rule)
+    path = tmp_path / "subset.parquet"
+    with TraceWriter(path, provenance(denoiser(), cfg, batch_size=3)) as writer:
+        run = freedave_decode(Engine(denoiser(), cfg), FreeDaveConfig(4, accept="subset"),
+                              PROMPTS, batch_size=3, trace=writer)
+    assert all(3 not in s.generated for s in run.result.sequences)  # 3: the mask id
+    trace = read_trace(path)
+    for seq in range(len(PROMPTS)):
+        for st in trace.steps(seq):
+            want = set(st.positions[np.asarray(commit(rule, st.profile()).mask)[0]].tolist())
+            assert set(st.committed.tolist()) <= want and len(st.committed) >= 1

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from theory import make_rule
 from theory.freedave import freedave_decode, rule_decode
-from theory.freedave.core import Blocks, DraftTree, FreeDave
+from theory.freedave.core import Blocks, DraftTree, FreeDave, rule_step
 from theory.freedave.toys import ConsistentOracle, HashOracle, decode_problems, toy_oracles
 from theory.freedave.trace import predicted_calls
 from theory.rules import Quota
@@ -91,3 +91,50 @@ def test_calls_predicted_from_the_rules_trace_equal_the_real_run(oracle, problem
     assert [c.calls for c in counts] == list(fast.row_calls)
     assert [c.states for c in counts] == list(fast.row_states)
     assert [c.accepted for c in counts] == list(fast.accepted)
+
+
+CERTIFIED = [make_rule("frechet", 0.0), make_rule("frechet", 0.3), make_rule("tight", 0.0),
+             make_rule("tight", 0.3)]
+subset_configs = st.builds(FreeDave, st.integers(1, 6),
+                           st.sampled_from([DraftTree(), DraftTree("stride")]), st.booleans(),
+                           st.sampled_from(RULES + CERTIFIED), st.just("subset"))
+
+
+def _margin(rule, out, window, committed):
+    """The rule's certificate margin of the set ``committed`` at a state (a brute-force
+    restatement: max(0, 1 - sum r) - max r (Fréchet) or - max s (tight) over the set)."""
+    r = 1.0 - out.c[0][committed]
+    top = (out.s[0][committed] if rule.name == "tight" else r).max()
+    return max(0.0, 1.0 - r.sum()) - top
+
+
+@given(toy_oracles(), decode_problems(max_rows=1), subset_configs)
+@example(ConsistentOracle(V=3, seed=0, noise=1.0), (np.full((1, 12), -1), Blocks((0, 6))),
+         FreeDave(4, rule=make_rule("frechet", 0.0), accept="subset"))
+def test_every_subset_move_commits_part_of_the_rules_set_and_is_certified(oracle, problem,
+                                                                          config):
+    """FreeDave++ (subset acceptance): each move from y commits positions the rule commits
+    at y, to y's argmax tokens; for Fréchet and tight the committed set's margin at y is
+    at least the margin of the rule's own set there (the margins only grow on a subset),
+    so it is certified whenever the rule's set is (the rules also commit one uncertified
+    token when nothing is certified; so does a move then)."""
+    x0, blocks = problem
+    fast = freedave_decode(oracle, x0, mask_id=-1, blocks=blocks, config=config)
+    assert not (fast.x == -1).any()
+    for y, z in zip(fast.moves[0], fast.moves[0][1:], strict=False):
+        out = oracle(y[None, :])
+        want, decision = rule_step(y[None, :], out, -1, blocks, config.rule)
+        moved = (z != -1) & (y == -1)
+        assert moved.any() and (z[moved] == want[0][moved]).all()
+        assert (want[0][moved] != -1).all()  # the rule commits every moved position
+        if config.rule.name in ("frechet", "tight"):
+            own = (want[0] != -1) & (y == -1)
+            assert _margin(config.rule, out, None, moved) >= _margin(config.rule, out, None,
+                                                                     own) - 1e-12
+
+
+@given(toy_oracles(), decode_problems(max_rows=1), subset_configs)
+def test_subset_acceptance_with_one_draft_is_the_rule_itself(oracle, problem, config):
+    one = FreeDave(1, config.tree, config.refresh, config.rule, "subset")
+    plain, fast = _both(oracle, problem, one)
+    assert np.array_equal(fast.x, plain.x) and fast.row_calls == plain.row_calls

@@ -28,9 +28,10 @@ from theory import domains
 from theory.profile import Profile
 from theory.rules import Commit, Quota, Rule, commit, sort_order
 
-__all__ = ["OracleOutput", "Oracle", "Blocks", "DraftTree", "FreeDave", "K_DRAFTS",
+__all__ = ["ACCEPT_MODES", "OracleOutput", "Oracle", "Blocks", "DraftTree", "FreeDave", "K_DRAFTS",
            "active_window", "rank_window", "rule_step", "static_step"]
 
+ACCEPT_MODES = ("exact", "subset")
 K_DRAFTS = domains.Integer("K", 1, meaning="draft width: states evaluated per oracle call")
 
 
@@ -282,6 +283,11 @@ class FreeDave:
             next block and only the fully decoded state is never evaluated.
         rule: the deterministic commit rule whose decoding is reproduced (default
             Quota(1): static decoding; any theory rule, read at temperature 0).
+        accept: ``"exact"`` (move to the draft equal to the rule's step: the output is the
+            rule's decoding) or ``"subset"`` (FreeDave++: move to the next draft whose
+            commits the rule's step also makes, with the same tokens; every move then
+            commits a subset of the rule's set at that state, see
+            :func:`theory.freedave.rounds.follow_path`).
     Drafts never cross a block boundary (the paper's default; see docs/freedave.md).
     """
 
@@ -289,9 +295,13 @@ class FreeDave:
     tree: DraftTree = DraftTree()
     refresh: bool = False
     rule: Rule = Quota(1)
+    accept: str = "exact"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "K", K_DRAFTS.check(self.K))
+        if self.accept not in ACCEPT_MODES:
+            raise ValueError(f"unknown acceptance {self.accept!r}; choose from "
+                             f"{', '.join(ACCEPT_MODES)}")
         if not isinstance(self.tree, DraftTree):
             raise ValueError(f"tree must be a DraftTree, got {self.tree!r}")
         if not isinstance(self.rule, Rule):

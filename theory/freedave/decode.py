@@ -68,6 +68,8 @@ class DecodeRun:
         accepted: per row, tokens committed by each round (static decoding: all 1).
         traces: per row the trace of the rule's decoding (``rule_decode`` and
             ``static_decode``; empty for FreeDave).
+        moves: per row the states FreeDave moved through, x_j first, each move one
+            step (``freedave_decode`` only): what the subset guarantee is about.
     """
 
     x: np.ndarray
@@ -77,6 +79,7 @@ class DecodeRun:
     row_states: tuple[int, ...]
     accepted: tuple[tuple[int, ...], ...]
     traces: tuple[StaticTrace, ...] = ()
+    moves: tuple[tuple[np.ndarray, ...], ...] = ()
 
 
 def _call(oracle: Oracle, states: np.ndarray) -> OracleOutput:
@@ -147,6 +150,7 @@ class _Row:
         self.config, self.mask_id, self.blocks = config, mask_id, blocks
         self.calls = self.states = 0
         self.accepted: list[int] = []
+        self.moves: list[np.ndarray] = [x.copy()]
         self.round: RoundPlan | None = None
 
     @property
@@ -202,8 +206,10 @@ class _Row:
         if out is not None:
             targets = self._step(plan.drafts[plan.evaluated], out)
         first = self._step(self.x[None, :], fwd)[0]
-        path = follow_path(plan, first, targets)
+        path = follow_path(plan, first, targets, accept=self.config.accept,
+                           mask_id=self.mask_id)
         landed = path[-1]
+        self.moves.extend(plan.drafts[n].copy() for n in path)
         row = plan.evaluated.index(landed) if landed in plan.evaluated else None
         self.x = plan.drafts[landed].copy()
         self.fwd = out.rows([row]) if out is not None and row is not None else None
@@ -236,4 +242,5 @@ def freedave_decode(oracle: Oracle, x0: np.ndarray, *, mask_id: int,
     return DecodeRun(np.stack([row.x for row in rows]) if rows else x, calls,
                      sum(row.states for row in rows), tuple(row.calls for row in rows),
                      tuple(row.states for row in rows),
-                     tuple(tuple(row.accepted) for row in rows))
+                     tuple(tuple(row.accepted) for row in rows),
+                     moves=tuple(tuple(row.moves) for row in rows))

@@ -81,30 +81,44 @@ def plan_round(x: Array, ranked: Array, choices: Sequence[Array], nodes: Sequenc
     return RoundPlan(list(nodes), drafts, terminal_drafts(nodes, len(ranked), masked, refresh))
 
 
-def follow_path(plan: RoundPlan, first: Array, targets: Array | None) -> list[int]:
+def follow_path(plan: RoundPlan, first: Array, targets: Array | None, *,
+                accept: str = "exact", mask_id: int | None = None) -> list[int]:
     """Walk the rule's path through a round's drafts.
 
     ``first`` (L,) is S_R(x_j), known from F_j; ``targets`` (len(evaluated), L) holds
-    S_R(d) of every evaluated draft (None when the round evaluated nothing). From x_j,
-    move to the draft equal to the current target while one exists; a move from cur goes
-    to S_R(cur), so every visited draft lies on the rule's path (for static decoding,
-    S_R = S adds one position a step). Drafts are distinct states (different depths
-    leave different numbers of masks; siblings differ in a token), so at most one draft
-    equals a target.
+    S_R(d) of every evaluated draft (None when the round evaluated nothing).
 
-    Returns the visited draft indices in order (the round makes len(path) steps of the
-    rule); the walk stops at a draft whose forward the round did not compute.
+    ``accept="exact"``: from x_j, move to the draft equal to the current target while one
+    exists. A move from cur goes to S_R(cur), so every visited draft lies on the rule's
+    path (for static decoding, S_R = S adds one position a step). Drafts are distinct
+    states (different depths leave different numbers of masks; siblings differ in a
+    token), so at most one draft equals a target.
+
+    ``accept="subset"`` (FreeDave++; needs ``mask_id``): move to the shallowest deeper
+    draft whose committed positions the current target also commits, with the same
+    tokens. The first move is exact (d_1 = S_R(x_j)); every later move from cur commits
+    a subset of what R commits at cur, to cur's argmax tokens. For a rule whose
+    certificate can only grow when positions are removed (Fréchet, tight: the margin
+    max(0, 1 - sum r) - max r (or s) over a set), every committed set is then certified
+    at its own state; the output is in general not R-decoding's.
+
+    Returns the visited draft indices in order (the round makes len(path) moves); the
+    walk stops at a draft whose forward the round did not compute.
     """
+    if accept not in ("exact", "subset") or (accept == "subset" and mask_id is None):
+        raise ValueError(f"accept must be 'exact' or 'subset' (with mask_id), got {accept!r}")
     xp = namespace(first)
     row = {n: r for r, n in enumerate(plan.evaluated)}
     path: list[int] = []
     t = first
     while True:
         deeper = len(plan.nodes[path[-1]]) if path else 0
-        hit = next((n for n, node in enumerate(plan.nodes)
-                    if len(node) > deeper and bool(xp.all(plan.drafts[n] == t))), None)
-        if hit is None:
+        fits = [n for n, node in enumerate(plan.nodes) if len(node) > deeper and
+                bool(xp.all((plan.drafts[n] == t) if accept == "exact" or not path else
+                            (plan.drafts[n] == t) | (plan.drafts[n] == mask_id)))]
+        if not fits:
             break
+        hit = min(fits, key=lambda n: len(plan.nodes[n]))
         path.append(hit)
         if targets is None or hit not in row:
             break
