@@ -71,6 +71,20 @@ def _freedave_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _freedave_rules_table(rows: list[dict[str, Any]]) -> list[str]:
+    out = ["| rule | acceptance | calls / seq (rule alone) | calls / seq | predicted | "
+           "calls ratio | wall ratio | accuracy | same tokens as the rule | same answer as "
+           "static |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        acc = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.3f}"
+        pred = "" if r["predicted_calls"] is None else f"{r['predicted_calls'] / r['n']:.2f}"
+        out.append(f"| {r['label']} | {r['accept']} | {r['rule_calls'] / r['n']:.2f} | "
+                   f"{r['measured_calls'] / r['n']:.2f} | {pred} | {r['calls_ratio']:.2f}x | "
+                   f"{r['wall_ratio']:.2f}x | {acc} | {r['rule_agreement']:.3f} | "
+                   f"{r['answer_agreement']:.3f} |")
+    return out
+
+
 def _replay(rep: dict[str, Any]) -> list[str]:
     ex = rep["exact"]
     out = [f"Exact replay: the logged rule ({ex['rule']}) replayed on all {ex['steps']} logged "
@@ -121,7 +135,8 @@ def render_results(summary: dict[str, Any], opts: ReportOptions) -> str:
              f"Status: {'all checks passed' if summary['ok'] else 'SOME CHECKS FAILED'}.", "",
              "## Checks", ""]
     for key, r in sec.items():
-        if key in ("setup", "sweep", "trace", "freedave", "replay", "figures"):
+        if key in ("setup", "sweep", "trace", "freedave", "freedave_rules", "replay",
+                   "figures"):
             continue
         lines.append(f"- [{'ok' if r['ok'] else 'FAILED'}] {r['title']}: {r['line']}")
     for key in ("sweep", "trace", "freedave", "replay"):
@@ -147,6 +162,15 @@ def render_results(summary: dict[str, Any], opts: ReportOptions) -> str:
               "decoding's.", ""]
     lines += _freedave_table(sec["freedave"]["rows"])
     lines += _figure("freedave_vs_K")
+    if "freedave_rules" in sec:
+        lines += ["## FreeDave over other rules", "",
+                  "FreeDave with K = 4 nested drafts over each rule. Exact acceptance must "
+                  "reproduce the rule's own output; its calls are predicted from the rule's "
+                  "trace alone. Subset acceptance (FreeDave++) commits at every move a subset "
+                  "of the rule's set (docs/freedave.md); its output may differ. Ratios: the "
+                  "rule alone / FreeDave.", ""]
+        lines += _freedave_rules_table(sec["freedave_rules"]["rows"])
+        lines += [""]
     lines += ["## Replay of the static trace", ""]
     lines += _replay(sec["replay"])
     b = sec["figures"]["summaries"].get("bonus")

@@ -47,6 +47,7 @@ SECTIONS: list[tuple[str, str, Section]] = [
     ("sweep", "model: static and every rule", model.sweep),
     ("trace", "model: static trace", model.static_trace),
     ("freedave", "model: FreeDave measured vs predicted", model.freedave),
+    ("freedave_rules", "model: FreeDave over threshold, Fréchet, tight", model.freedave_rules),
     ("replay", "replay of the static trace", replay_checks.replay_section),
 ]
 
