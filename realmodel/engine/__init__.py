@@ -6,7 +6,7 @@ the loop (blocks, KV caches, batches, strategies).
 - :mod:`.loop`: :class:`Engine`, its step and its one loop over batches.
 """
 
-from realmodel.engine.config import deterministic_reason, static_reason
+from realmodel.engine.config import deterministic_reason
 from realmodel.engine.loop import (
     CACHE_MODES,
     DecodeConfig,
@@ -22,5 +22,5 @@ from realmodel.engine.loop import (
 )
 
 __all__ = ["CACHE_MODES", "DecodeConfig", "DecodeState", "StepRecord", "Engine", "decode",
-           "TraceSink", "Strategy", "StepByStep", "Progress", "synchronize", "static_reason",
+           "TraceSink", "Strategy", "StepByStep", "Progress", "synchronize",
            "deterministic_reason"]

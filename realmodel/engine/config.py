@@ -8,7 +8,7 @@ from typing import Any
 from realmodel.engine.sampling import EOS_MODES
 from theory import Quota, Rule
 
-__all__ = ["CACHE_MODES", "DecodeConfig", "static_reason", "deterministic_reason"]
+__all__ = ["CACHE_MODES", "DecodeConfig", "deterministic_reason"]
 
 CACHE_MODES = ("none", "prefix", "dual")
 
@@ -116,18 +116,3 @@ def deterministic_reason(decode: dict[str, Any]) -> str | None:
     if decode.get("stop_at_eos"):
         return "stop_at_eos fills sequences without steps (every token must be decoded)"
     return None
-
-
-def static_reason(decode: dict[str, Any]) -> str | None:
-    """Why a decode configuration is not static decoding, or None when it is.
-
-    Static decoding commits exactly the top-ranked masked position of the block at every
-    step, to its argmax: the quota rule with k = 1 (or LLaDA's schedule with as many steps
-    as tokens, which is k = 1 at every step), and :func:`deterministic_reason`. This one
-    predicate serves FreeDave's trace predictions and
-    :meth:`realmodel.trace.Trace.static_trace`.
-    """
-    rule = decode.get("rule", {})
-    if decode.get("steps") is None and (rule.get("name") != "quota" or rule.get("value") != 1):
-        return f"the quota rule with k=1 is static decoding, not {rule.get('label')!r}"
-    return deterministic_reason(decode)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.theory.freedave_pairs import decode_both
 from theory.freedave import freedave_decode, static_decode
 from theory.freedave.core import (
     Blocks,
@@ -31,31 +32,26 @@ ONE_MASK = (np.array([[0, -1]]), Blocks((1,)))
 NO_MASK = (np.array([[0, 1]]), Blocks())
 
 
-def _both(oracle, problem, config):
-    x0, blocks = problem
-    return (static_decode(oracle, x0, mask_id=-1, blocks=blocks),
-            freedave_decode(oracle, x0, mask_id=-1, blocks=blocks, config=config))
-
 
 @given(toy_oracles(), decode_problems(max_rows=2), configs)
 @example(HashOracle(), NO_MASK, FreeDave())
 @example(HashOracle(), ONE_MASK, FreeDave(refresh=True))
 def test_freedave_output_equals_static_decoding(oracle, problem, config):
-    static, fast = _both(oracle, problem, config)
+    static, fast = decode_both(oracle, problem, config)
     assert np.array_equal(fast.x, static.x)
     assert not (fast.x == -1).any()
 
 
 @given(toy_oracles(), decode_problems(max_rows=2), configs)
 def test_every_round_commits_at_least_one_token(oracle, problem, config):
-    static, fast = _both(oracle, problem, config)
+    static, fast = decode_both(oracle, problem, config)
     for accepted, T in zip(fast.accepted, static.row_calls, strict=True):
         assert all(b >= 1 for b in accepted) and sum(accepted) == T
 
 
 @given(toy_oracles(), decode_problems(max_rows=2), configs)
 def test_freedave_never_uses_more_calls_than_static_decoding(oracle, problem, config):
-    static, fast = _both(oracle, problem, config)
+    static, fast = decode_both(oracle, problem, config)
     assert all(f <= s for f, s in zip(fast.row_calls, static.row_calls, strict=True))
     assert fast.calls <= static.calls
 
@@ -63,13 +59,13 @@ def test_freedave_never_uses_more_calls_than_static_decoding(oracle, problem, co
 @given(toy_oracles(), decode_problems(max_rows=2), st.booleans())
 @example(HashOracle(), NO_MASK, False)
 def test_freedave_with_K_1_uses_exactly_the_static_calls(oracle, problem, refresh):
-    static, fast = _both(oracle, problem, FreeDave(1, refresh=refresh))
+    static, fast = decode_both(oracle, problem, FreeDave(1, refresh=refresh))
     assert fast.row_calls == static.row_calls and fast.calls == static.calls
 
 
 @given(toy_oracles(), decode_problems(max_rows=3), configs)
 def test_batched_calls_are_the_maximum_of_the_row_calls(oracle, problem, config):
-    _, fast = _both(oracle, problem, config)
+    _, fast = decode_both(oracle, problem, config)
     assert fast.calls == max(fast.row_calls)
     assert fast.states == sum(fast.row_states)
 
@@ -77,7 +73,7 @@ def test_batched_calls_are_the_maximum_of_the_row_calls(oracle, problem, config)
 @given(toy_oracles(), decode_problems(max_rows=3), configs)
 def test_rows_decode_as_if_each_were_alone(oracle, problem, config):
     x0, blocks = problem
-    _, fast = _both(oracle, problem, config)
+    _, fast = decode_both(oracle, problem, config)
     for i in range(x0.shape[0]):
         alone = freedave_decode(oracle, x0[i:i + 1], mask_id=-1, blocks=blocks, config=config)
         assert np.array_equal(alone.x[0], fast.x[i])
@@ -107,7 +103,7 @@ def test_a_perfectly_consistent_oracle_needs_the_closed_form_calls(seed, sizes, 
 
 @given(decode_problems(max_rows=2), configs)
 def test_the_left_to_right_adversary_leaves_freedave_no_gain(problem, config):
-    static, fast = _both(LeftToRightAdversary(-1), problem, config)
+    static, fast = decode_both(LeftToRightAdversary(-1), problem, config)
     assert fast.row_calls == static.row_calls
     assert all(set(a) <= {1} for a in fast.accepted)
 

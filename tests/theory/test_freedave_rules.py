@@ -4,8 +4,9 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.theory.freedave_pairs import decode_both
 from theory import make_rule
-from theory.freedave import freedave_decode, rule_decode
+from theory.freedave import freedave_decode
 from theory.freedave.core import Blocks, DraftTree, FreeDave, rule_step
 from theory.freedave.toys import ConsistentOracle, HashOracle, decode_problems, toy_oracles
 from theory.freedave.trace import predicted_calls
@@ -20,25 +21,20 @@ configs = st.builds(FreeDave, st.integers(1, 6),
 BLOCKS = (np.full((1, 9), -1), Blocks((0, 3, 6)))
 
 
-def _both(oracle, problem, config):
-    x0, blocks = problem
-    return (rule_decode(oracle, x0, mask_id=-1, blocks=blocks, rule=config.rule),
-            freedave_decode(oracle, x0, mask_id=-1, blocks=blocks, config=config))
-
 
 @given(toy_oracles(), decode_problems(max_rows=2), configs)
 @example(HashOracle(V=3, seed=1, scale=4.0), BLOCKS, FreeDave(4, rule=Quota(2)))
 @example(HashOracle(V=3, seed=2, scale=4.0), BLOCKS,
          FreeDave(3, DraftTree("runner_up"), refresh=True, rule=make_rule("threshold", 0.6)))
 def test_freedave_over_a_rule_reproduces_that_rules_decoding(oracle, problem, config):
-    plain, fast = _both(oracle, problem, config)
+    plain, fast = decode_both(oracle, problem, config)
     assert np.array_equal(fast.x, plain.x)
     assert not (fast.x == -1).any()
 
 
 @given(toy_oracles(), decode_problems(max_rows=2), configs)
 def test_freedave_over_a_rule_never_uses_more_calls_than_the_rule(oracle, problem, config):
-    plain, fast = _both(oracle, problem, config)
+    plain, fast = decode_both(oracle, problem, config)
     assert all(f <= p for f, p in zip(fast.row_calls, plain.row_calls, strict=True))
     assert fast.calls <= plain.calls
     # every round makes at least one step of the rule, all rounds together make all of them
@@ -48,7 +44,7 @@ def test_freedave_over_a_rule_never_uses_more_calls_than_the_rule(oracle, proble
 
 @given(toy_oracles(), decode_problems(max_rows=2), st.sampled_from(RULES), st.booleans())
 def test_one_draft_per_call_is_the_rule_itself_call_for_call(oracle, problem, rule, refresh):
-    plain, fast = _both(oracle, problem, FreeDave(1, refresh=refresh, rule=rule))
+    plain, fast = decode_both(oracle, problem, FreeDave(1, refresh=refresh, rule=rule))
     assert fast.row_calls == plain.row_calls and np.array_equal(fast.x, plain.x)
 
 
@@ -57,7 +53,7 @@ def test_a_rule_that_commits_several_tokens_gains_from_drafts():
     the rule's next states: quota 2 over 12 positions takes 6 calls alone, fewer here."""
     oracle = ConsistentOracle(V=3, seed=0)
     x0, blocks = np.full((2, 12), -1), Blocks((0, 6))
-    plain, fast = _both(oracle, (x0, blocks), FreeDave(4, rule=Quota(2)))
+    plain, fast = decode_both(oracle, (x0, blocks), FreeDave(4, rule=Quota(2)))
     assert plain.calls == 6
     assert np.array_equal(fast.x, plain.x) and fast.calls < plain.calls
     assert max(b for rounds in fast.accepted for b in rounds) >= 2
@@ -74,8 +70,8 @@ def test_a_stride_chain_grows_by_the_rules_first_count_and_ends_at_the_block():
 def test_a_stride_chain_follows_a_quota_rule_further_than_the_plain_chain():
     oracle = ConsistentOracle(V=3, seed=0)
     x0, blocks = np.full((2, 12), -1), Blocks((0, 6))
-    plain, chain = _both(oracle, (x0, blocks), FreeDave(2, rule=Quota(2)))
-    _, stride = _both(oracle, (x0, blocks), FreeDave(2, DraftTree("stride"), rule=Quota(2)))
+    plain, chain = decode_both(oracle, (x0, blocks), FreeDave(2, rule=Quota(2)))
+    _, stride = decode_both(oracle, (x0, blocks), FreeDave(2, DraftTree("stride"), rule=Quota(2)))
     assert np.array_equal(stride.x, plain.x) and stride.calls < chain.calls
 
 
@@ -86,7 +82,7 @@ def test_calls_predicted_from_the_rules_trace_equal_the_real_run(oracle, problem
     """Two methods, one count: FreeDave over R run on the oracle, and the trace DP on R's
     own trace (no oracle), for every rule, tree and refresh mode."""
     x0, blocks = problem
-    plain, fast = _both(oracle, problem, config)
+    plain, fast = decode_both(oracle, problem, config)
     counts = [predicted_calls(t, config) for t in plain.traces]
     assert [c.calls for c in counts] == list(fast.row_calls)
     assert [c.states for c in counts] == list(fast.row_states)
@@ -136,5 +132,5 @@ def test_every_subset_move_commits_part_of_the_rules_set_and_is_certified(oracle
 @given(toy_oracles(), decode_problems(max_rows=1), subset_configs)
 def test_subset_acceptance_with_one_draft_is_the_rule_itself(oracle, problem, config):
     one = FreeDave(1, config.tree, config.refresh, config.rule, "subset")
-    plain, fast = _both(oracle, problem, one)
+    plain, fast = decode_both(oracle, problem, one)
     assert np.array_equal(fast.x, plain.x) and fast.row_calls == plain.row_calls

@@ -151,7 +151,7 @@ class _Row:
         self.calls = self.states = 0
         self.accepted: list[int] = []
         self.moves: list[np.ndarray] = [x.copy()]
-        self.round: RoundPlan | None = None
+        self.round: tuple[RoundPlan, np.ndarray] | None = None
 
     @property
     def done(self) -> bool:
@@ -166,17 +166,19 @@ class _Row:
             if self.fwd is None:
                 return self.x[None, :]
             self.round = self._drafts()
-            if self.round.evaluated:
-                return self.round.drafts[self.round.evaluated]
+            plan = self.round[0]
+            if plan.evaluated:
+                return plan.drafts[plan.evaluated]
             self.receive(None)
         return None
 
-    def _drafts(self) -> RoundPlan:
+    def _drafts(self) -> tuple[RoundPlan, np.ndarray]:
+        """The round's plan and S_R(x), the rule's step from x (both from x's forward)."""
         fwd = self.fwd
         if fwd is None:
             raise RuntimeError("a round needs the forward of its start state (internal error)")
-        _, decision = rule_step(self.x[None, :], fwd, self.mask_id, self.blocks,
-                                self.config.rule)
+        first, decision = rule_step(self.x[None, :], fwd, self.mask_id, self.blocks,
+                                    self.config.rule)
         m = int(active_window(self.x[None, :], self.mask_id, self.blocks).sum())
         choices = [fwd.tokens[0]]
         if self.config.tree.uses_runner_up:
@@ -186,7 +188,7 @@ class _Row:
             choices.append(fwd.runner_up[0])
         nodes = self.config.nodes(m, start=int(decision.n[0]))
         return plan_round(self.x, np.asarray(decision.order)[0, :m], choices, nodes,
-                          self.mask_id, self.config.refresh)
+                          self.mask_id, self.config.refresh), first[0]
 
     def _step(self, states: np.ndarray, out: OracleOutput) -> np.ndarray:
         return rule_step(states, out, self.mask_id, self.blocks, self.config.rule)[0]
@@ -198,14 +200,10 @@ class _Row:
         if self.round is None:  # a refresh / initial call on x alone
             self.fwd = out
             return
-        plan, self.round = self.round, None
-        fwd = self.fwd
-        if fwd is None:
-            raise RuntimeError("a round needs the forward of its start state (internal error)")
+        (plan, first), self.round = self.round, None
         targets = None  # S_R(d) of every evaluated draft, one batched step
         if out is not None:
             targets = self._step(plan.drafts[plan.evaluated], out)
-        first = self._step(self.x[None, :], fwd)[0]
         path = follow_path(plan, first, targets, accept=self.config.accept,
                            mask_id=self.mask_id)
         landed = path[-1]
