@@ -8,6 +8,7 @@ Imports theory (never torch). The pieces:
 * :mod:`simulate.brute`: the brute-force twins (enumeration of the whole joint table).
 * :mod:`simulate.profiles`: parametric families of confidence profiles.
 * :mod:`simulate.decode`: the decoding simulator (any rule of theory, LLaDA's blocks).
+* :mod:`simulate.oracle`: the exact denoiser as a FreeDave oracle (:mod:`theory.freedave`).
 * :mod:`simulate.stats`: estimates with cluster-robust standard errors.
 * :mod:`simulate.studies`: the Monte Carlo studies behind ``paradec simulate``.
 * :mod:`simulate.strategies`: hypothesis strategies for chains and masked states.
@@ -21,12 +22,13 @@ from simulate.brute import brute_joint_mode, brute_log_prob, brute_marginals, ch
 from simulate.chain import RHO, MarkovChain, random_chain, stationary
 from simulate.decode import VIOLATION_TOL, DecodeConfig, DecodeTrace, StepView, decode, is_certified
 from simulate.denoiser import ChainDenoiser, JointMode
+from simulate.oracle import ChainOracle
 from simulate.profiles import lognormal_profile, softmax_marginals, two_level_profile
 from simulate.stats import Estimate, mean, rate_interval, ratio
 
 __all__ = [
     "MarkovChain", "random_chain", "stationary", "RHO",
-    "ChainDenoiser", "JointMode",
+    "ChainDenoiser", "JointMode", "ChainOracle",
     "chain_joint", "brute_marginals", "brute_joint_mode", "brute_log_prob",
     "lognormal_profile", "two_level_profile", "softmax_marginals",
     "DecodeConfig", "DecodeTrace", "StepView", "decode", "is_certified", "VIOLATION_TOL",

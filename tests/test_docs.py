@@ -23,9 +23,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 MKDOCS = (ROOT / "mkdocs.yml").read_text()
 THEOREM_NAMES = [f.__name__ for f in theory.THEOREMS]
-# written by `paradec report` (another part of the project); the study pages link them
+# written by `paradec report` (another part of the project), and freedave_subset.png by
+# `python -m paradec.figures.freedave_subset`; the study pages link them
 FIGURES = {"accuracy_vs_speed.png", "bonus.png", "margins_along_profile.png", "freedave_vs_K.png",
-           "violations_vs_dependence.png", "reliability.png"}
+           "violations_vs_dependence.png", "reliability.png", "freedave_subset.png"}
 REAL_STUDIES = ["shipped_sweep", "freedave", "replay_calibration"]
 PAGES = sorted([DOCS / "index.md", *(DOCS / "theory").glob("*.md"),
                 *(DOCS / "studies").glob("*.md")])

@@ -62,6 +62,7 @@ from theory.frechet import (
     random_coupling,
 )
 from theory.freedave import DecodeRun, freedave_decode, static_decode
+from theory.freedave.auto import best_draft_width, compute_bound_draft_width
 from theory.freedave.core import (
     K_DRAFTS,
     Blocks,
@@ -80,6 +81,7 @@ from theory.freedave.optimal import (
     optimal_calls,
     swap_trace,
 )
+from theory.freedave.subset import subset_margin_monotone, subset_margins_reference
 from theory.freedave.trace import (
     CallCount,
     StaticStep,
@@ -128,6 +130,7 @@ from theory.rules import (
     commit,
     commit_bonuses,
     llada_quota,
+    llada_step_index,
     make_rule,
     make_rules,
     sorted_profile,
@@ -135,7 +138,8 @@ from theory.rules import (
 
 THEOREMS = (frechet_bounds, fastdllm_theorem1, fastdllm_tv_bound, fastdllm_kl_bound,
             frechet_certificate, equal_confidence_margin, heterogeneity_decomposition,
-            factor_implies_frechet, tight_certificate, certificate_spread_bonus, entropy_bound)
+            factor_implies_frechet, tight_certificate, certificate_spread_bonus, entropy_bound,
+            subset_margin_monotone, compute_bound_draft_width)
 
 __all__ = [
     # FreeDave ([FreeDave] Wu and Zhang, arXiv 2510.00294; docs/freedave.md)
@@ -143,11 +147,12 @@ __all__ = [
     "rank_window", "static_step", "DecodeRun", "static_decode", "freedave_decode",
     "StaticStep", "StaticTrace", "CallCount", "draft_hits", "agreement_lengths",
     "tree_accepted", "predicted_calls", "TraceOracle", "optimal_calls", "brute_force_calls",
-    "consistency_hypotheses", "agreement_trace", "swap_trace",
+    "consistency_hypotheses", "agreement_trace", "swap_trace", "subset_margin_monotone",
+    "best_draft_width", "compute_bound_draft_width",
     # profiles and rules
     "Profile", "profile_from_logits", "profile_from_probabilities", "profile_from_confidences",
     "Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate", "EntropyBound",
-    "Commit", "commit", "RULES", "make_rule", "make_rules", "llada_quota",
+    "Commit", "commit", "RULES", "make_rule", "make_rules", "llada_quota", "llada_step_index",
     "Sorted", "sorted_profile", "commit_bonuses",
     "joint_lower_bound", "frechet_margin", "tight_margin", "factor_core",
     "heterogeneity_bonus", "spread_bonus", "at_prefix",
@@ -169,4 +174,5 @@ __all__ = [
     "WorstCase", "CouplingLP", "worst_case_margin", "frechet_bounds_lp",
     "mode_probability_bounds_lp", "prefix_margins_reference",
     "commit_count_reference", "commit_counts_reference", "TightSurvey", "tight_certificate_survey",
+    "subset_margins_reference",
 ]

@@ -20,7 +20,8 @@ from theory.profile import FIELDS, Profile
 
 __all__ = ["Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate",
            "EntropyBound", "Commit", "commit", "RULES", "make_rule", "make_rules",
-           "llada_quota", "Sorted", "sort_order", "sorted_profile", "commit_bonuses"]
+           "llada_quota", "llada_step_index", "Sorted", "sort_order", "sorted_profile",
+           "commit_bonuses"]
 
 
 class Sorted:
@@ -381,3 +382,24 @@ def llada_quota(m0: int, steps: int, t: int) -> int:
     if not t < steps:
         raise ValueError(f"need 0 <= t < steps, got steps={steps}, t={t}")
     return m0 // steps + (1 if t < m0 % steps else 0)
+
+
+def llada_step_index(m0: int, steps: int, committed: int) -> int:
+    """The step t of LLaDA's schedule at which a block of m0 masks has ``committed`` of
+    them: the largest t < steps with k_0 + ... + k_{t-1} <= committed
+    (k_t = :func:`llada_quota`). On the schedule's own path the sum equals
+    ``committed`` exactly, so the quota of a state is a function of the state; FreeDave
+    uses this to reproduce the schedule from a draft alone.
+
+    >>> [llada_step_index(10, 4, c) for c in (0, 3, 6, 8, 9)]
+    [0, 1, 2, 3, 3]
+    """
+    m0, steps = domains.Integer("m0", 0).check(m0), domains.Integer("steps", 1).check(steps)
+    committed = domains.Integer("committed", 0).check(committed)
+    if committed > m0:
+        raise ValueError(f"committed={committed} exceeds the block's m0={m0} masks")
+    t, total = 0, 0
+    while t + 1 < steps and total + llada_quota(m0, steps, t) <= committed:
+        total += llada_quota(m0, steps, t)
+        t += 1
+    return t

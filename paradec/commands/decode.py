@@ -77,9 +77,15 @@ def add_parser(subparsers: Any) -> None:
                         "CUBLAS_WORKSPACE_CONFIG, TF32 off, cuDNN deterministic")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
-    p.add_argument("--freedave", type=int, metavar="K",
+    p.add_argument("--freedave", type=_draft_width, metavar="K|auto",
                    help="FreeDave: verify K drafts per call; the output equals the rule's own "
-                        "decoding (any rule, temperature 0) and the trace is the rule's trace")
+                        "decoding (any rule, temperature 0) and the trace is the rule's trace. "
+                        "auto: each round picks the width in 1..8 with the most expected steps "
+                        "per second (call cost measured at start-up, or --freedave-cost); a "
+                        "block that starts at width 1 runs the rule's own loop")
+    p.add_argument("--freedave-cost", metavar="FIXED,PER_STATE",
+                   help="with --freedave auto: the cost of one call on N states, FIXED + "
+                        "PER_STATE * N seconds (default: measured on the device)")
     p.add_argument("--draft", choices=("nested", "tree", "stride"), default="nested",
                    help="FreeDave drafts: the paper's nested chain (one more position a draft), a "
                         "runner-up tree, or a stride chain (as many more as the rule commits)")
@@ -123,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     if args.freedave is None and (args.draft != "nested" or args.verify != "batch"
                                   or args.freedave_accept != "exact"):
         raise ValueError("--draft, --verify and --freedave-accept need --freedave K")
+    if args.freedave_cost is not None and args.freedave != "auto":
+        raise ValueError("--freedave-cost needs --freedave auto")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.gen_length is not None and args.gen_length < 1:
@@ -171,9 +179,7 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
     meta = provenance(denoiser, config, batch_size=args.batch_size, prompts=source,
                       argv=sys.argv[1:], n_prompts=len(prompts),
                       prompts_sha256=prompts_digest(prompts), deterministic=args.deterministic,
-                      freedave=None if fd is None else {"K": fd.K, "draft": fd.draft,
-                                                        "verify": fd.verify,
-                                                        "accept": fd.accept}, **layout)
+                      freedave=None if fd is None else _freedave_meta(fd), **layout)
     size = args.batch_size
     n_batches = -(-len(prompts) // size)
     todo: list[int] = []
@@ -184,12 +190,12 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
         todo = [b for b in world.mine(n_batches) if b not in writer.done]
     bar = _progress(args, sum(len(prompts[b * size:(b + 1) * size]) for b in todo) * L)
     now = DecodeResult()
-    if writer is not None:
-        strategy = None
-        if fd is not None:
-            from realmodel.freedave import FreeDaveBlocks
+    strategy = None
+    if fd is not None:
+        from realmodel.freedave import FreeDaveBlocks
 
-            strategy = FreeDaveBlocks(fd)
+        strategy = FreeDaveBlocks(fd)
+    if writer is not None:
         with writer:
             now = engine.decode(prompts, batch_size=size, batches=todo, trace=writer,
                                 progress=None if bar is None else bar.update,
@@ -205,7 +211,8 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
                                       for r in range(world.size)], remove_parts=True)
     whole = len(todo) == n_batches
     result = now if whole else _result_from_trace(args.trace, prompts, now)
-    freedave = None if fd is None else _freedave_summary(fd, now, whole, config.rule.label())
+    freedave = None if strategy is None else _freedave_summary(strategy, now, whole,
+                                                               config.rule.label())
     return _report(args, denoiser, rule, config, prompts, result, freedave, now=now,
                    resumed=not whole)
 
@@ -322,27 +329,60 @@ def _report(args: argparse.Namespace, denoiser: Any, rule: Any, config: Any, pro
     return 0
 
 
+AUTO_K_MAX = 8  # the widest draft --freedave auto considers
+
+
+def _draft_width(text: str) -> int | str:
+    """``--freedave``: a width K >= 1 or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        K = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"K must be an integer >= 1 or 'auto', got {text!r}") \
+            from None
+    if K < 1:
+        raise argparse.ArgumentTypeError(f"K must be >= 1, got {K}")
+    return K
+
+
 def _freedave_config(args: argparse.Namespace, config: Any) -> Any:
     if args.freedave is None:
         return None
     from realmodel.freedave import FreeDaveConfig, check_config
+    from theory.freedave.auto import CallCost
 
     check_config(config)
-    return FreeDaveConfig(args.freedave, args.draft, args.verify, args.freedave_accept)
+    auto = args.freedave == "auto"
+    cost = None if args.freedave_cost is None else CallCost.parse(args.freedave_cost)
+    return FreeDaveConfig(AUTO_K_MAX if auto else args.freedave, args.draft, args.verify,
+                          args.freedave_accept, auto=auto, cost=cost)
 
 
-def _freedave_summary(fd: Any, result: Any, whole: bool, rule_label: str) -> dict[str, Any]:
+def _freedave_meta(fd: Any) -> dict[str, Any]:
+    """FreeDave's settings for the trace's provenance."""
+    meta = {"K": "auto" if fd.auto else fd.K, "draft": fd.draft, "verify": fd.verify,
+            "accept": fd.accept}
+    if fd.auto:
+        meta["K_max"] = fd.K
+        meta["cost"] = None if fd.cost is None else [fd.cost.fixed, fd.cost.per_state]
+    return meta
+
+
+def _freedave_summary(strategy: Any, result: Any, whole: bool, rule_label: str
+                      ) -> dict[str, Any]:
     """FreeDave's counters over the batches this process decoded (all of them unless the
     run was resumed or sharded: then ``scope`` says so)."""
     from realmodel.freedave import FreeDaveRun
 
+    fd = strategy.fd
     run = FreeDaveRun(result)
     hist: dict[int, int] = {}
     for rounds in run.accepted:
         for b in rounds:
             hist[b] = hist.get(b, 0) + 1
-    return {"K": fd.K, "draft": fd.draft, "verify": fd.verify, "accept": fd.accept,
-            "rule": rule_label,
+    return {**_freedave_meta(fd), "rule": rule_label, "calls": result.calls,
+            **({"auto": strategy.auto.describe()} if strategy.auto is not None else {}),
             "states": run.total_states, "sequence_states": run.states,
             "acceptance_histogram": dict(sorted(hist.items())),
             "scope": "all batches" if whole else "batches decoded by this process"}

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-STUDY_NAMES = ("certificates", "frontier", "bonus", "conservatism")
+STUDY_NAMES = ("certificates", "frontier", "bonus", "conservatism", "freedave_subset")
 
 
 def add_parser(subparsers: Any) -> None:

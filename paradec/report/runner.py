@@ -119,17 +119,9 @@ def environment(opts: ReportOptions) -> dict[str, Any]:
     import torch
 
     from paradec import __version__
+    from realmodel.machine import describe_cpu
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            lines = fh.read().splitlines()
-        for line in lines:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = describe_cpu()
     device = opts.device
     if device.startswith("cuda") and torch.cuda.is_available():
         device += f" ({torch.cuda.get_device_name(device)})"

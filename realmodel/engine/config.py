@@ -104,13 +104,11 @@ class DecodeConfig:
 
 def deterministic_reason(decode: dict[str, Any]) -> str | None:
     """Why a decode configuration is not a deterministic decoding FreeDave can reproduce,
-    or None when it is: temperature 0 (argmax tokens), no stop_at_eos (a stopped row
-    fills its tail without steps) and no LLaDA schedule with several tokens a step (its
-    quota depends on the step count, not on the state alone). ``decode`` is
-    :meth:`DecodeConfig.describe` (a trace's provenance["decode"])."""
-    if decode.get("steps") not in (None, decode.get("gen_length")):
-        return (f"steps={decode.get('steps')} is LLaDA's schedule with several tokens per "
-                f"step (its quota depends on the step count; use a rule instead)")
+    or None when it is: temperature 0 (argmax tokens) and no stop_at_eos (a stopped row
+    fills its tail without steps). LLaDA's schedule (``steps``) is deterministic too: its
+    quota at a state follows from the tokens the block has committed
+    (:func:`theory.rules.llada_step_index`). ``decode`` is :meth:`DecodeConfig.describe`
+    (a trace's provenance["decode"])."""
     if decode.get("temperature", 0) != 0:
         return f"temperature {decode.get('temperature')} samples (this needs 0)"
     if decode.get("stop_at_eos"):

@@ -273,16 +273,22 @@ class Engine:
             z[..., self.specials.mask_id] = float("-inf")
         return z.scatter(-1, tokens[..., None], float("-inf")).argmax(-1)
 
-    def decide(self, state: DecodeState, profile: Profile) -> tuple[Commit, Tensor]:
-        """``theory.commit`` of the configured rule; k (B,) is the quota per row or -1."""
+    def decide(self, state: DecodeState, profile: Profile,
+               schedule: tuple[Sequence[int], Sequence[int]] | None = None
+               ) -> tuple[Commit, Tensor]:
+        """``theory.commit`` of the configured rule; k (B,) is the quota per row or -1.
+
+        LLaDA's schedule reads each row's m0 and the block's step ``state.t``; a strategy
+        that advances rows apart (FreeDave) gives per profile row ``schedule = (m0, t)``."""
         spb = self.config.steps_per_block
         B = profile.c.shape[0]
         if spb is None:
             k = torch.full((B,), -1, dtype=torch.long, device=profile.c.device)
             return commit(self.config.rule, profile), k
-        if state.t >= spb:
+        m0s, ts = (state.m0.tolist(), [state.t] * B) if schedule is None else schedule
+        if max(ts, default=0) >= spb:
             raise RuntimeError(f"block {state.block} still has masks after {spb} steps")
-        quotas = [llada_quota(int(m), spb, state.t) for m in state.m0.tolist()]
+        quotas = [llada_quota(int(m), spb, int(t)) for m, t in zip(m0s, ts, strict=True)]
         k = torch.tensor(quotas, dtype=torch.long, device=profile.c.device)
         base = commit(Quota(1), profile)
         n, mask = torch.zeros_like(base.n), torch.zeros_like(base.mask)

@@ -31,6 +31,7 @@ trace.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -42,17 +43,22 @@ from realmodel.engine import (
     DecodeState,
     Engine,
     Progress,
+    StepByStep,
     StepRecord,
     TraceSink,
+    synchronize,
 )
 from realmodel.engine.config import deterministic_reason
 from realmodel.engine.prompts import DecodeResult, Prompt
+from realmodel.freedave.auto import AutoWidth
 from realmodel.freedave.predict import DRAFT_KINDS, predict_calls, static_trace
 from realmodel.freedave.verify import verify_batch, verify_tree
 from theory import Commit, Profile, Quota, Rule
+from theory.freedave.auto import CallCost
 from theory.freedave.core import ACCEPT_MODES, K_DRAFTS, DraftTree
 from theory.freedave.core import FreeDave as TheoryFreeDave
 from theory.freedave.rounds import RoundPlan, follow_path, plan_round
+from theory.rules import llada_step_index
 
 __all__ = ["VERIFY_MODES", "DRAFT_KINDS", "FreeDaveConfig", "FreeDaveRun", "FreeDaveBlocks",
            "check_config", "freedave_run", "freedave_decode", "predict_calls", "static_trace"]
@@ -65,15 +71,26 @@ class FreeDaveConfig:
     """K: states per verification call; draft: "nested" (the paper's chain), "tree"
     (runner-up siblings) or "stride" (drafts grow by the rule's own count); verify:
     "batch" or "tree-attention"; accept: "exact" (the rule's output) or "subset"
-    (FreeDave++: every move commits a subset of the rule's set at its state)."""
+    (FreeDave++: every move commits a subset of the rule's set at its state).
+
+    auto: compute-aware K (:mod:`realmodel.freedave.auto`): each round evaluates the
+    width in 1..K that maximises expected steps per second, and a block that starts at
+    width 1 runs the rule's own loop. cost: the call cost t(N) = fixed + per_state N
+    (seconds) for auto; None measures it on the device."""
 
     K: int = 4
     draft: str = "nested"
     verify: str = "batch"
     accept: str = "exact"
+    auto: bool = False
+    cost: CallCost | None = None
 
     def __post_init__(self) -> None:
         K_DRAFTS.check(self.K)
+        if not isinstance(self.auto, bool):
+            raise ValueError(f"auto must be True or False, got {self.auto!r}")
+        if self.cost is not None and not (self.auto and isinstance(self.cost, CallCost)):
+            raise ValueError("a call cost is given only with auto=True, as a CallCost")
         if self.accept not in ACCEPT_MODES:
             raise ValueError(f"unknown acceptance {self.accept!r}; choose from "
                              f"{', '.join(ACCEPT_MODES)}")
@@ -119,6 +136,10 @@ def check_config(config: DecodeConfig) -> None:
         raise ValueError(f"FreeDave reproduces a deterministic decoding: {reason}")
 
 
+# S_R(x)'s window, profile, commit, quota k (-1: none), runner-up
+_Step = tuple[Tensor, Profile, Commit, Tensor, Tensor]
+
+
 @dataclass
 class _Round:
     """One row's planned round and what the start state x's forward gave: S(x)'s window
@@ -128,6 +149,7 @@ class _Round:
     first: Tensor
     profile: Profile
     decision: Commit
+    k: Tensor
     runner_up: Tensor
 
 
@@ -137,45 +159,92 @@ class FreeDaveBlocks:
 
     def __init__(self, fd: FreeDaveConfig) -> None:
         self.fd = fd
+        self.auto = AutoWidth(fd.K, fd.cost) if fd.auto else None
 
     def begin(self, engine: Engine, state: DecodeState, trace: TraceSink | None,
               progress: Progress | None) -> Callable[[], None]:
         check_config(engine.config)
-        if engine.config.steps is not None:  # steps == gen_length: one token every step
-            engine = Engine(engine.denoiser,
-                            replace(engine.config, rule=Quota(1), steps=None))
-        return _Decoder(engine, self.fd, state, trace, progress).block
+        decoder = _Decoder(engine, self.fd, state, trace, progress, self.auto)
+        auto = self.auto
+        if auto is None:
+            return decoder.block
+        rule_block = StepByStep().begin(engine, state, trace, progress)
+
+        def block() -> None:
+            rows = int(engine.valid(state).any(-1).sum())
+            if rows == 0:
+                return
+            auto.probe(engine, state)
+            # the rule's own loop would recompute a forward FreeDave already has (cache
+            # none: the previous block's last draft): then width-1 rounds cost the same
+            if auto.width(rows) > 1 or any(k is not None for k in decoder.known):
+                return decoder.block()
+            # the rule's own loop; there state.steps counts the rule's steps, which the
+            # trace records (a row's FreeDave calls are fewer than its steps)
+            row_calls, calls = state.steps, state.calls
+            state.steps = decoder.static_steps.clone()
+            tic = time.perf_counter()
+            rule_block()
+            synchronize(state.x.device)
+            seconds, n = time.perf_counter() - tic, state.calls - calls
+            taken = state.steps - decoder.static_steps
+            decoder.static_steps, state.steps = state.steps, row_calls + taken
+            for _ in range(n):
+                auto.observe_call(rows, seconds / n)
+            states = state.states if state.states is not None else []
+            for i, d in enumerate(taken.tolist()):
+                states[i] += d
+            for i in range(len(decoder.known)):
+                decoder.set_known(i, None)
+        return block
 
 
 class _Decoder:
     """FreeDave over one batch of an :class:`Engine` (see the module docstring)."""
 
     def __init__(self, engine: Engine, fd: FreeDaveConfig, state: DecodeState,
-                 trace: TraceSink | None, progress: Progress | None) -> None:
+                 trace: TraceSink | None, progress: Progress | None,
+                 auto: AutoWidth | None = None) -> None:
         if fd.verify == "tree-attention" and not engine.denoiser.supports_cache:
             raise ValueError("--verify tree-attention needs paradec's LLaDA module")
         self.engine, self.fd, self.state = engine, fd, state
         self.theory = fd.theory(engine.config.cache, engine.config.rule)
-        self.trace, self.progress = trace, progress
+        self.trace, self.progress, self.auto = trace, progress, auto
         B = state.x.shape[0]
         self.known: list[Tensor | None] = [None] * B  # window logits (W, V) of row's state
+        self.known_step: list[_Step | None] = [None] * B  # S_R of row's state, if computed
         state.states = [0] * B
         self.static_steps = torch.zeros(B, dtype=torch.long, device=state.x.device)
         self.verify = verify_batch if fd.verify == "batch" else verify_tree
 
     # -- the static step from a known forward -------------------------------------
+    def set_known(self, i: int, logits: Tensor | None, step: _Step | None = None) -> None:
+        """Row i's state has window logits ``logits`` (None: unknown) and, when already
+        computed from them, the rule's step ``step``."""
+        self.known[i], self.known_step[i] = logits, step
+
     def _masked(self, i: int) -> bool:
         lo, hi = self.state.window
         return bool((self.state.x[i, lo:hi] == self.engine.specials.mask_id).any())
 
-    def _step(self, window: Tensor, logits: Tensor) -> tuple[Tensor, Profile, Commit]:
-        """S on windows (N, W) with logits (N, W, V): (S(x)'s windows, profile, commit)."""
+    def _step(self, i: int, window: Tensor, logits: Tensor
+              ) -> tuple[Tensor, Profile, Commit, Tensor]:
+        """S_R on windows (N, W) of row i's states with logits (N, W, V): (S_R(x)'s
+        windows, profile, commit, k). LLaDA's schedule (``--steps``) is a function of the
+        state: its step index follows from the tokens the block has committed
+        (:func:`theory.rules.llada_step_index`)."""
         valid = window == self.engine.specials.mask_id
         profile = self.engine.profile(self.state, logits, valid)
-        decision, _ = self.engine.decide(self.state, profile)
-        return self.engine.committed(window, profile, decision), profile, decision
+        schedule = None
+        spb = self.engine.config.steps_per_block
+        if spb is not None:
+            m0 = int(self.state.m0[i])
+            left = valid.sum(-1).tolist()
+            schedule = [m0] * len(left), [llada_step_index(m0, spb, m0 - m) for m in left]
+        decision, k = self.engine.decide(self.state, profile, schedule)
+        return self.engine.committed(window, profile, decision), profile, decision, k
 
-    def _record(self, i: int, profile: Profile, decision: Commit, r: int,
+    def _record(self, i: int, profile: Profile, decision: Commit, k: Tensor, r: int,
                 runner_up: Tensor, moved: Tensor) -> None:
         """Give the trace sink the step of row i (row r of profile / decision) that
         committed the window positions ``moved`` (W,) bool: the rule's own set in exact
@@ -192,14 +261,14 @@ class _Decoder:
                          profile=profile.take(slice(r, r + 1)),
                          commit=Commit(n=moved.sum()[None], mask=moved[None],
                                        order=d.order[r:r + 1]),
-                         k=torch.full((1,), -1, dtype=torch.long), row_steps=st,
+                         k=k[r:r + 1], row_steps=st,
                          runner_up=runner_up[r:r + 1])
         self.trace.record(replace(s, rows=[s.rows[i]]), rec)
 
     # -- rounds -----------------------------------------------------------------------
-    def _plan(self, i: int) -> _Round | None:
-        """Row i's round; rounds with nothing to evaluate are resolved at once. None when
-        the row's block is done."""
+    def _plan(self, i: int, K: int) -> _Round | None:
+        """Row i's round of width K; rounds with nothing to evaluate are resolved at once.
+        None when the row's block is done."""
         lo, hi = self.state.window
         mask_id = self.engine.specials.mask_id
         while self._masked(i):
@@ -207,15 +276,19 @@ class _Decoder:
             if logits is None:
                 raise RuntimeError("a round needs the forward of its start state (internal)")
             window = self.state.x[i:i + 1, lo:hi]
-            first, profile, decision = self._step(window, logits[None])
+            step = self.known_step[i]
+            if step is None:
+                first, profile, decision, k = self._step(i, window, logits[None])
+                step = first, profile, decision, k, self.engine.runner_up(logits[None],
+                                                                           profile.tokens)
+            first, profile, decision, k, runner_up = step
             m = int(profile.valid.sum())
-            runner_up = self.engine.runner_up(logits[None], profile.tokens)
             plan = plan_round(window[0], decision.order[0, :m],
                               [profile.tokens[0], runner_up[0]],
-                              self.theory.nodes(m, start=int(decision.n[0])),
+                              self.theory.tree.first(K, m, start=int(decision.n[0])),
                               mask_id, self.theory.refresh,
                               rest_masked=bool((self.state.x[i, hi:] == mask_id).any()))
-            rnd = _Round(plan, first[0], profile, decision, runner_up)
+            rnd = _Round(plan, first[0], profile, decision, k, runner_up)
             if plan.evaluated:
                 return rnd
             self._land(i, rnd, None)
@@ -228,21 +301,23 @@ class _Decoder:
         drafts[:, lo:hi] = rnd.plan.drafts[rnd.plan.evaluated]
         return drafts
 
-    def _land(self, i: int, rnd: _Round, logits: Tensor | None) -> None:
+    def _land(self, i: int, rnd: _Round, logits: Tensor | None) -> list[int]:
         """Follow the static path through row i's drafts (theory.freedave.rounds) and move
-        to the last draft reached, recording every static step on the way."""
+        to the last draft reached, recording every static step on the way. Returns the
+        path (visited draft indices)."""
         plan, W = rnd.plan, self.state.block_length
         lo, hi = self.state.window
         targets, drafted = None, None
-        sources = [(rnd.profile, rnd.decision, 0, rnd.runner_up)]
+        sources = [(rnd.profile, rnd.decision, rnd.k, 0, rnd.runner_up)]
         if logits is not None:
-            targets, dprof, dcom = self._step(plan.drafts[plan.evaluated], logits[:, :W])
-            drafted = (dprof, dcom, self.engine.runner_up(logits[:, :W], dprof.tokens))
+            targets, dprof, dcom, dk = self._step(i, plan.drafts[plan.evaluated],
+                                                  logits[:, :W])
+            drafted = (dprof, dcom, dk, self.engine.runner_up(logits[:, :W], dprof.tokens))
         path = follow_path(plan, rnd.first, targets, accept=self.theory.accept,
                            mask_id=self.engine.specials.mask_id)
         for n in path[:-1]:  # a draft moved through was evaluated: drafted is set
             if drafted is not None:
-                sources.append((drafted[0], drafted[1], plan.evaluated.index(n), drafted[2]))
+                sources.append((*drafted[:3], plan.evaluated.index(n), drafted[3]))
         mask_id = self.engine.specials.mask_id
         before = start = self.state.x[i, lo:hi].clone()
         for source, n in zip(sources, path, strict=True):
@@ -251,13 +326,23 @@ class _Decoder:
             before = plan.drafts[n]
         landed = path[-1]
         self.state.x[i, lo:hi] = plan.drafts[landed]
-        self.known[i] = None
-        if logits is not None and landed in plan.evaluated:
-            full = logits[plan.evaluated.index(landed)]
-            self.known[i] = full[W:] if not self._masked(i) else full[:W]
+        self.set_known(i, None)
+        if logits is not None and landed in plan.evaluated and drafted is not None \
+                and targets is not None:
+            j = plan.evaluated.index(landed)
+            if not self._masked(i):  # the block is done: the forward seeds the next one
+                self.set_known(i, logits[j, W:])
+            else:  # the landed draft's step was computed with the others': keep it
+                d = drafted[1]
+                self.set_known(i, logits[j, :W],
+                               (targets[j:j + 1], drafted[0].take(slice(j, j + 1)),
+                                Commit(n=d.n[j:j + 1], mask=d.mask[j:j + 1],
+                                       order=d.order[j:j + 1]), drafted[2][j:j + 1],
+                                drafted[3][j:j + 1]))
         self.state.commits[i].append(len(path))
         if self.progress is not None:  # tokens committed by the round
             self.progress(int(((plan.drafts[landed] != mask_id) & (start == mask_id)).sum()))
+        return path
 
     def _count(self, i: int, states: int) -> None:
         """Row i took part in one call with ``states`` states."""
@@ -273,7 +358,7 @@ class _Decoder:
             s.t = 0
             logits = eng.forward(s, refresh=True)
             for i in needs:
-                self.known[i] = logits[i]
+                self.set_known(i, logits[i])
                 self._count(i, 1)
         s.t = 1
         lo, hi = s.window
@@ -281,14 +366,27 @@ class _Decoder:
         columns = (lo, min(hi + s.block_length, end)) if eng.config.cache == "none" \
             else (lo, hi)
         while True:
-            plans = {i: p for i in needs if (p := self._plan(i)) is not None}
+            tic = time.perf_counter()
+            active = sum(self._masked(i) for i in needs)
+            if active == 0:
+                return
+            K = self.fd.K if self.auto is None else self.auto.width(active)
+            plans = {i: p for i in needs if (p := self._plan(i, K)) is not None}
             if not plans:
                 return
             requests = [(i, self._canvases(i, p)) for i, p in plans.items()]
             outs = self.verify(eng, s, requests, columns)
             for (i, p), out in zip(plans.items(), outs, strict=True):
                 self._count(i, len(p.plan.evaluated))
-                self._land(i, p, out)
+                path = self._land(i, p, out)
+                if self.auto is not None:
+                    nodes = len(p.plan.nodes)
+                    self.auto.gains.observe([n in path for n in range(nodes)],
+                                            width=K)
+            if self.auto is not None:
+                synchronize(s.x.device)
+                self.auto.observe_call(sum(len(p.plan.evaluated) for p in plans.values()),
+                                       time.perf_counter() - tic)
             s.t += 1
 
 

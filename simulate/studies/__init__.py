@@ -14,14 +14,15 @@ from simulate.studies._common import StudyResult, write_result
 from simulate.studies.bonus import bonus
 from simulate.studies.certificates import certificates
 from simulate.studies.conservatism import conservatism
+from simulate.studies.freedave_subset import freedave_subset
 from simulate.studies.frontier import frontier
 
 __all__ = ["STUDIES", "HEADLINE", "StudyResult", "write_result", "certificates", "frontier",
-           "bonus", "conservatism", "format_table"]
+           "bonus", "conservatism", "freedave_subset", "format_table"]
 
 STUDIES: dict[str, Callable[..., StudyResult]] = {
     "certificates": certificates, "frontier": frontier, "bonus": bonus,
-    "conservatism": conservatism}
+    "conservatism": conservatism, "freedave_subset": freedave_subset}
 
 HEADLINE: dict[str, tuple[str, ...]] = {
     "certificates": ("rho", "label", "certified", "multi_commits", "violations",
@@ -32,6 +33,9 @@ HEADLINE: dict[str, tuple[str, ...]] = {
               "extra_from_heterogeneity", "extra_from_spread"),
     "conservatism": ("rho", "label", "n_rule", "n_oracle_nested", "left_on_table",
                      "unsafe_share"),
+    "freedave_subset": ("rho", "label", "method", "calls", "dist_rule", "dist_static",
+                        "multi", "certified", "strict_rate", "margin_gain",
+                        "certificate_violations"),
 }
 
 

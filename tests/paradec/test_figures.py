@@ -7,6 +7,7 @@ import pytest
 from paradec.figures import FIGURES, style
 from paradec.figures.accuracy_vs_speed import compute_accuracy_vs_speed, plot_accuracy_vs_speed
 from paradec.figures.bonus import bonus_arrays, compute_bonus, plot_bonus
+from paradec.figures.freedave_subset import compute_freedave_subset, plot_freedave_subset
 from paradec.figures.freedave_vs_K import compute_freedave_vs_K, plot_freedave_vs_K
 from paradec.figures.margins_along_profile import (
     compute_margins_along_profile,
@@ -113,6 +114,23 @@ def test_violation_curves_keep_rates_and_certified_flags(tmp_path):
     assert curves["entropy(gamma=2.0)"]["rate"] == [0.0, 0.1]
     assert data["certified_max_rate"] == 0.0 and curves["frechet(delta=0.0)"]["certified"]
     assert _is_png(plot_violations_vs_dependence(style.jsonable(data), tmp_path / "v.png"))
+
+
+def test_freedave_subset_keeps_each_methods_calls_and_counts_every_violation(tmp_path):
+    from simulate.studies import freedave_subset
+
+    rows = freedave_subset(2, 0, rhos=(0.5, 0.75), rules=(("tight", 0.0),), models=2, V=5,
+                           gen_length=8, block_length=4, show_progress=False).rows
+    data = compute_freedave_subset(style.jsonable(rows))
+    at = {(r["rho"], r["method"]): r for r in rows}
+    (tight,) = data["rules"]
+    assert data["rho"] == [0.5, 0.75] and tight["label"] == "tight(delta=0.0)"
+    for method in ("rule", "exact", "subset"):
+        assert tight["calls"][method] == [at[(rho, method)]["calls"] for rho in data["rho"]]
+    assert data["static_calls"] == [8.0, 8.0]
+    assert data["certificate_violations"] == 0 and data["certified_sets"] == sum(
+        at[(rho, "subset")]["certified"] for rho in data["rho"])
+    assert _is_png(plot_freedave_subset(style.jsonable(data), tmp_path / "s.png"))
 
 
 def test_every_figure_module_has_compute_and_plot():

@@ -152,9 +152,30 @@ def test_freedave_over_a_rule_equals_that_rules_decoding(cache, name, value, tmp
         assert predicted["states"] == run.states
 
 
+@pytest.mark.parametrize("cache", CACHES)
+@pytest.mark.parametrize("steps", [4, 6, 16])
+def test_freedave_over_llada_schedule_equals_its_decoding_and_trace(cache, steps, tmp_path):
+    cfg = _config(cache, steps=steps)  # 2 blocks of 8: quotas (4,4), (3,3,2), (1,...)
+    path = tmp_path / "schedule.parquet"
+    with TraceWriter(path, provenance(denoiser(), cfg, batch_size=1)) as writer:
+        plain = decode(denoiser(), PROMPTS, cfg, trace=writer)
+    theirs = read_trace(path)
+    for K, draft, batch_size in ((2, "nested", 1), (4, "stride", 3), (8, "nested", 3)):
+        fd_path = tmp_path / f"fd{K}.parquet"
+        with TraceWriter(fd_path, provenance(denoiser(), cfg, batch_size=batch_size)) as w:
+            fast = freedave_decode(Engine(denoiser(), cfg), FreeDaveConfig(K, draft), PROMPTS,
+                                   batch_size=batch_size, trace=w)
+        assert [s.generated for s in fast.result.sequences] == \
+            [s.generated for s in plain.sequences]
+        ours = read_trace(fd_path)
+        for seq in range(len(PROMPTS)):
+            assert [(st.committed.tolist(), st.k) for st in ours.steps(seq)] == \
+                [(st.committed.tolist(), st.k) for st in theirs.steps(seq)]
+        predicted = predict_calls(theirs, K, draft)
+        assert predicted["per_sequence"] == [s.steps for s in fast.result.sequences]
+
+
 def test_freedave_refuses_what_it_cannot_verify(tmp_path):
-    with pytest.raises(ValueError, match="LLaDA's schedule"):
-        freedave_decode(Engine(denoiser(), _config("none", steps=8)), FreeDaveConfig(2), PROMPTS)
     with pytest.raises(ValueError, match="needs 0"):
         freedave_decode(Engine(denoiser(), _config("none", temperature=1.0)), FreeDaveConfig(2),
                         PROMPTS)

@@ -13,7 +13,8 @@ from simulate.studies import STUDIES, format_table, write_result
 TINY = {"certificates": {"rhos": (0.5,), "rules": (("threshold", 0.3), ("frechet", 0.0))},
         "frontier": {"rhos": (0.5,), "sweep": {"quota": (1, 2), "tight": (0.0,)}},
         "bonus": {"rhos": (0.5,), "sigmas": (1.0,), "spread_lows": (0.5,)},
-        "conservatism": {"rhos": (0.5,), "rules": (("tight", 0.0), ("threshold", 0.5))}}
+        "conservatism": {"rhos": (0.5,), "rules": (("tight", 0.0), ("threshold", 0.5))},
+        "freedave_subset": {"rhos": (0.5,), "rules": (("tight", 0.0),)}}
 SHAPE = {"models": 2, "V": 5, "gen_length": 8, "block_length": 4, "show_progress": False}
 
 

@@ -16,7 +16,8 @@ from theory.proofs import PROOFS
 TESTS = pathlib.Path(__file__).resolve().parents[1]
 MODULES = ["theory.joint", "theory.frechet", "theory.fastdllm", "theory.certificates",
            "theory.entropy", "theory.bruteforce", "theory.proofs", "theory.strategies",
-           "theory.margins", "theory.rules", "theory.profile", "theory.domains"]
+           "theory.margins", "theory.rules", "theory.profile", "theory.domains",
+           "theory.freedave.auto"]
 
 
 def _test_sources():

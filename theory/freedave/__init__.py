@@ -6,6 +6,7 @@ counts from static traces and what "fewest calls" can mean. [FreeDave]
   API: the reference decoder here and the engine's FreeDave both run it.
 - :mod:`.decode`: the reference decoder (:func:`static_decode`, :func:`freedave_decode`).
 - :mod:`.trace`: call counts from a static trace alone; :mod:`.optimal`: optimality.
+- :mod:`.subset`: why subset acceptance (FreeDave++) keeps Fréchet and tight certificates.
 - :mod:`.toys`, :mod:`.survey`: toy oracles and hypothesis strategies; the survey script.
 """
 
