@@ -3,9 +3,12 @@
 
 Every configuration decodes the same held-out problems; a FreeDave run's output must equal
 the rule's own decoding token for token (the script fails otherwise). Wall time is the
-best of ``--repeats`` runs (device synchronised); ratios are the rule alone's wall time
-over the configuration's, measured in this run. Auto starts from scratch in every run: it
-probes the call cost and learns the draft gains within the run.
+best of ``--repeats`` runs (device synchronised; the fixed widths run ``--fixed-repeats``
+times at the large batch, where each takes several times the rule's time); ratios are the
+rule alone's wall time over the configuration's, measured in this run. The rule alone and
+auto run back to back in each repeat, and ``paired`` is the median over repeats of their
+ratio (drift between repeats cancels). Auto starts from scratch in every run: it times the
+rule's first block, probes one other call size and learns the draft gains within the run.
 
 Run alone on the machine:  PYTHONPATH=. python benchmarks/freedave_auto.py [--quick]
 Markdown table on stdout (the CPU named in its first line), ``--json OUT`` for the rows.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from typing import Any
 
@@ -36,28 +40,34 @@ def _timed(engine: Engine, prompts: list[Any], batch: int, strategy: Any) -> tup
     return result, time.perf_counter() - tic
 
 
-def _cell(dtype: str, cache: str, batch: int, n: int, rule: Any, repeats: int
-          ) -> list[dict[str, Any]]:
+def _cell(dtype: str, cache: str, batch: int, n: int, rule: Any, repeats: int,
+          fixed_repeats: int) -> list[dict[str, Any]]:
     den = load_denoiser(MODEL, dtype=dtype)
     g = generation_defaults(MODEL)
     prompts = problem_prompts(heldout_problems()[:n], den)
     engine = Engine(den, DecodeConfig(rule=rule, gen_length=g["gen_length"],
                                       block_length=g["block_length"], cache=cache))
     configs: list[tuple[str, Any]] = [("rule alone", None)]
+    configs += [("FreeDave auto", lambda: FreeDaveBlocks(FreeDaveConfig(8, auto=True)))]
     configs += [(f"FreeDave K={K}", lambda K=K: FreeDaveBlocks(FreeDaveConfig(K)))
                 for K in (2, 4, 8)]
-    configs += [("FreeDave auto", lambda: FreeDaveBlocks(FreeDaveConfig(8, auto=True)))]
     best: dict[str, float] = {}
     results: dict[str, Any] = {}
     widths: dict[str, Any] = {}
-    for _ in range(repeats):  # interleaved, so drift hits every configuration alike
+    pairs: list[float] = []
+    for r in range(repeats):  # interleaved, so drift hits every configuration alike
+        walls = {}
         for name, make in configs:
+            if name.startswith("FreeDave K=") and r >= fixed_repeats:
+                continue
             strategy = None if make is None else make()
             result, wall = _timed(engine, prompts, batch, strategy)
             best[name] = min(best.get(name, float("inf")), wall)
+            walls[name] = wall
             results[name] = result
             if strategy is not None and strategy.auto is not None:
                 widths[name] = strategy.auto.describe()
+        pairs.append(walls["rule alone"] / walls["FreeDave auto"])
     ref = [s.generated for s in results["rule alone"].sequences]
     rows = []
     for name, _ in configs:
@@ -67,7 +77,8 @@ def _cell(dtype: str, cache: str, batch: int, n: int, rule: Any, repeats: int
         rows.append({"dtype": dtype, "cache": cache, "batch": batch, "prompts": n,
                      "config": name, "calls": results[name].calls, "wall_s": best[name],
                      "speedup": best["rule alone"] / best[name], "identical": same,
-                     **({"auto": widths[name]} if name in widths else {})})
+                     **({"auto": widths[name], "paired": statistics.median(pairs)}
+                        if name in widths else {})})
     return rows
 
 
@@ -77,7 +88,9 @@ def main() -> None:
     ap.add_argument("--rule", default="quota:1", help="RULE:VALUE decoded (default quota:1)")
     ap.add_argument("--caches", default="none,dual")
     ap.add_argument("--dtypes", default="float32,bfloat16")
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--fixed-repeats", type=int, default=1,
+                    help="runs of each fixed width at batch >= 100 (default 1)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -88,17 +101,24 @@ def main() -> None:
     dtypes = ["float32"] if args.quick else args.dtypes.split(",")
     print(f"# freedave_auto: {MODEL}, rule {rule.label()}, {args.threads} threads, "
           f"best of {args.repeats}; CPU: {describe_cpu()}; torch {torch.__version__}")
-    print("| dtype | cache | batch (prompts) | config | calls | wall s | speed vs rule alone |")
-    print("|---|---|---|---|---:|---:|---:|")
+    print("| dtype | cache | batch (prompts) | config | calls | wall s | speed vs rule alone "
+          "| widths chosen (auto) |")
+    print("|---|---|---|---|---:|---:|---:|---|")
     rows = []
     for dtype in dtypes:
         for cache in args.caches.split(","):
             for batch, n in shapes:
-                for row in _cell(dtype, cache, batch, n, rule, args.repeats):
+                fixed = args.fixed_repeats if batch >= 100 else args.repeats
+                for row in _cell(dtype, cache, batch, n, rule, args.repeats, fixed):
                     rows.append(row)
+                    auto = ""
+                    if "auto" in row:
+                        chosen = row["auto"]["widths_chosen"]
+                        auto = ", ".join(f"{k}: {v}" for k, v in chosen.items()) + \
+                            f" (paired {row['paired']:.2f}x)"
                     print(f"| {dtype} | {cache} | {batch} ({n}) | {row['config']} | "
-                          f"{row['calls']} | {row['wall_s']:.2f} | {row['speedup']:.2f}x |",
-                          flush=True)
+                          f"{row['calls']} | {row['wall_s']:.2f} | {row['speedup']:.2f}x | "
+                          f"{auto} |", flush=True)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"cpu": describe_cpu(), "torch": torch.__version__, "rows": rows}, fh,

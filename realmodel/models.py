@@ -1,10 +1,11 @@
 """Named models, prompt files, built-in prompt sets and scoring for ``paradec decode``.
 
 ``load_denoiser(spec)`` accepts ``tiny-random`` (a seeded random LLaDA-shaped model built
-in memory), ``antiberty`` (the pretrained AntiBERTy shipped by its package), the name of a
-shipped model (``realmodel.shipped.SHIPPED``), or a folder: a LLaDA checkpoint
-(config.json with model_type "llada"), a shipped-format folder or any transformers
-masked LM.
+in memory), ``tiny-random-dream`` (the same for a Dream shape), ``antiberty`` (the
+pretrained AntiBERTy shipped by its package), the name of a shipped model
+(``realmodel.shipped.SHIPPED``), or a folder: a LLaDA checkpoint (config.json with
+model_type "llada"), a Dream checkpoint (model_type "Dream"), a shipped-format folder or
+any transformers masked LM.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ from typing import Any
 import torch
 
 from realmodel.engine.prompts import DecodeResult, Prompt, token_ids
-from realmodel.model.checkpoint import fingerprint, load_llada, read_config
+from realmodel.model.checkpoint import fingerprint, load_llada, read_config, read_json_object
 from realmodel.model.denoiser import Denoiser, LLaDADenoiser
+from realmodel.model.dream import DreamDenoiser, is_dream_folder, load_dream, random_dream
 from realmodel.model.hf import load_antiberty, load_masked_lm
 from realmodel.model.tiny import random_llada, tiny_config
 
 __all__ = ["DTYPES", "load_denoiser", "read_prompts", "builtin_prompts", "antibodies",
-           "score", "TINY_RANDOM"]
+           "score", "TINY_RANDOM", "TINY_RANDOM_DREAM"]
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 TINY_RANDOM = "tiny-random"
+TINY_RANDOM_DREAM = "tiny-random-dream"
 
 _ARITHMETIC = [("What is 12 + 35?", "47"), ("What is 9 times 8?", "72"),
                ("Lily has 5 apples and buys 7 more. How many apples does she have?", "12"),
@@ -56,6 +59,9 @@ def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", see
         model = random_llada(config, seed=seed, logit_scale=4.0, dtype=torch_dtype)
         return LLaDADenoiser(model.to(device), name=f"{TINY_RANDOM}(seed={seed})",
                              default_gen_length=32)
+    if spec == TINY_RANDOM_DREAM:
+        return DreamDenoiser(random_dream(seed=seed, dtype=torch_dtype).to(device),
+                             name=f"{TINY_RANDOM_DREAM}(seed={seed})", default_gen_length=32)
     if spec == "antiberty":
         return load_antiberty(dtype=torch_dtype, device=device)
     from realmodel.shipped import SHIPPED, is_shipped, load_shipped
@@ -64,9 +70,14 @@ def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", see
         return load_shipped(spec, device=device, dtype=torch_dtype)
     path = Path(spec)
     if not path.is_dir():
+        names = [TINY_RANDOM, TINY_RANDOM_DREAM, "antiberty", *SHIPPED]
         raise FileNotFoundError(f"--model {spec!r}: not a folder, and not one of "
-                                f"{', '.join([TINY_RANDOM, 'antiberty', *SHIPPED])}")
-    raw = _read_json(path / "config.json") if (path / "config.json").is_file() else {}
+                                f"{', '.join(names)}")
+    raw = read_json_object(path / "config.json") if (path / "config.json").is_file() else {}
+    if is_dream_folder(path):
+        return DreamDenoiser(load_dream(path, dtype=torch_dtype, device=device),
+                             tokenizer=_local_tokenizer(path), name=str(path.resolve()),
+                             file_hash=f"fingerprint:{fingerprint(path)}", chat=chat)
     if raw.get("model_type") == "llada" or "LLaDAModelLM" in raw.get("architectures", []):
         read_config(path)
         tokenizer = _local_tokenizer(path)
@@ -77,17 +88,6 @@ def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", see
                           trust_remote_code=trust_remote_code)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from ``path``; ValueError naming the file when it is not one."""
-    try:
-        raw = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path} must hold a JSON object, got {type(raw).__name__}")
-    return raw
-
-
 def _local_tokenizer(path: Path) -> Any:
     if not (path / "tokenizer.json").is_file():
         return None
@@ -96,7 +96,7 @@ def _local_tokenizer(path: Path) -> Any:
     kwargs: dict[str, Any] = {}
     config_file = path / "tokenizer_config.json"
     if config_file.is_file():
-        raw = _read_json(config_file)
+        raw = read_json_object(config_file)
         kwargs = {k: raw[k] for k in ("bos_token", "eos_token", "pad_token", "chat_template")
                   if isinstance(raw.get(k), str)}
     if (path / "chat_template.jinja").is_file():
@@ -189,9 +189,10 @@ def antibodies() -> list[dict[str, str]]:
 
 
 def builtin_prompts(spec: str, denoiser: Denoiser, gen_length: int) -> list[Prompt]:
-    """A small prompt set for ``spec``: random ids (tiny-random), CDR-H3 infilling of three
-    therapeutic antibodies (antiberty), arithmetic questions (models with a tokenizer)."""
-    if spec == TINY_RANDOM:
+    """A small prompt set for ``spec``: random ids (tiny-random, tiny-random-dream), CDR-H3
+    infilling of three therapeutic antibodies (antiberty), arithmetic questions (models
+    with a tokenizer)."""
+    if spec in (TINY_RANDOM, TINY_RANDOM_DREAM):
         gen = torch.Generator().manual_seed(1234)
         return [Prompt(ids=tuple(torch.randint(4, denoiser.vocab_size, (n,), generator=gen)
                                  .tolist()), name=f"random-{n}") for n in (6, 11, 4, 9)]

@@ -202,7 +202,8 @@ FREEDAVE_RULES = (("threshold", 0.9), ("frechet", 0.1), ("tight", 0.1))
 def freedave_rules(opts: ReportOptions, ctx: Context) -> dict[str, Any]:
     """FreeDave over threshold 0.9, Fréchet 0.1 and tight 0.1 (K = 4, nested drafts):
     exact acceptance (must equal the rule's own output, calls predicted from the rule's
-    trace) and subset acceptance (FreeDave++), against the rule alone and static."""
+    trace), subset acceptance (FreeDave++) and compute-aware K (auto, up to 8; must equal
+    the rule's output), against the rule alone and static."""
     from realmodel.engine import Engine, decode
     from realmodel.freedave import FreeDaveConfig, freedave_decode, predict_calls
     from realmodel.shipped import score
@@ -222,9 +223,10 @@ def freedave_rules(opts: ReportOptions, ctx: Context) -> dict[str, Any]:
                            batch_size=opts.batch_size, trace=writer)
         predicted = predict_calls(read_trace(path), 4)
         engine = Engine(setup.denoiser, config)
-        for accept in ("exact", "subset"):
-            run = freedave_decode(engine, FreeDaveConfig(4, accept=accept), setup.prompts,
-                                  batch_size=opts.batch_size).result
+        for accept, fd in (("exact", FreeDaveConfig(4)),
+                           ("subset", FreeDaveConfig(4, accept="subset")),
+                           ("exact, auto K", FreeDaveConfig(8, auto=True))):
+            run = freedave_decode(engine, fd, setup.prompts, batch_size=opts.batch_size).result
             row = score(setup.denoiser, rule, run, setup.problems, static)
             own = sum(a.generated == b.generated for a, b in
                       zip(run.sequences, alone.sequences, strict=True)) / len(run.sequences)
@@ -238,7 +240,8 @@ def freedave_rules(opts: ReportOptions, ctx: Context) -> dict[str, Any]:
     ctx["freedave_rule_rows"] = rows
     exact = [r for r in rows if r["accept"] == "exact"]
     ok = all(r["rule_agreement"] == 1.0 and r["predicted_calls"] == r["measured_calls"]
-             for r in exact)
+             for r in exact) and all(r["rule_agreement"] == 1.0 for r in rows
+                                     if r["accept"] == "exact, auto K")
     line = "; ".join(f"{r['label']}: {r['calls_ratio']:.2f}x fewer calls" for r in exact)
     line += "; exact output = the rule's and predicted calls = measured: " + \
         ("yes" if ok else "NO")

@@ -167,8 +167,10 @@ def render_results(summary: dict[str, Any], opts: ReportOptions) -> str:
                   "FreeDave with K = 4 nested drafts over each rule. Exact acceptance must "
                   "reproduce the rule's own output; its calls are predicted from the rule's "
                   "trace alone. Subset acceptance (FreeDave++) commits at every move a subset "
-                  "of the rule's set (docs/freedave.md); its output may differ. Ratios: the "
-                  "rule alone / FreeDave.", ""]
+                  "of the rule's set (docs/freedave.md); its output may differ. Auto K "
+                  "chooses each round's width up to 8 from a measured call cost "
+                  "(`--freedave auto`); at a large batch on a CPU it decodes with the rule's "
+                  "own loop. Ratios: the rule alone / FreeDave.", ""]
         lines += _freedave_rules_table(sec["freedave_rules"]["rows"])
         lines += [""]
     lines += ["## Replay of the static trace", ""]

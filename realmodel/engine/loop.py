@@ -176,6 +176,8 @@ class Engine:
                              "(paradec's LLaDA module); this model supports cache 'none'")
         self.denoiser, self.config = denoiser, config
         self.specials = denoiser.specials
+        # logits of column c come from the network's output at c - logit_shift (Dream: 1)
+        self.logit_shift = int(getattr(denoiser, "logit_shift", 0))
 
     # -- state -----------------------------------------------------------------------
     def start(self, prompts: Sequence[Prompt], rows: Sequence[int] | None = None
@@ -227,15 +229,16 @@ class Engine:
         span: tuple[int, int] | None
         if refresh is None:
             refresh = self.refreshes(state)
+        shift = self.logit_shift  # a shifted model predicts column c from column c - 1
         if refresh or self.config.cache == "none":
             q0, q1, span = 0, T, None
         elif state.cache is None or not state.cache.filled:
             raise RuntimeError("a forward inside a block needs a filled KV cache (refresh "
                                "first)")
         elif self.config.cache == "prefix":
-            q0, q1, span = lo, T, (lo, T)
+            q0, q1, span = lo - shift, T, (lo - shift, T)
         else:
-            q0, q1, span = lo, hi, (lo, hi)
+            q0, q1, span = lo - shift, hi, (lo - shift, hi)
         synchronize(state.x.device)
         tic = time.perf_counter()
         with torch.no_grad():

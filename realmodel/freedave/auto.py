@@ -4,14 +4,15 @@ The choice is :func:`theory.freedave.auto.best_draft_width`: per round, the widt
 maximises expected rule steps per second under a call cost t(N) = a + b N and the draft
 gains g(k) seen so far. This module supplies the two inputs on a real model:
 
-- the cost: given by the user (``CallCost``), or measured. At start-up two timed
-  forwards of the batch's first state replicated to N = 1 and N = K_max states (the call
-  shape of a round: with a prefix or dual cache, a forward inside the block against a
-  filled cache; the probe's copies are discarded and not counted as decode calls).
-  Afterwards every call of the decode is timed too, round or static step, from its
-  forward to the decision applied (the engine's own work is part of the cost); the fit
-  takes one point per call size (the probe's, and the mean of the decode's calls of that
-  size).
+- the cost: given by the user (``CallCost``), or measured. Until a cost is known the
+  engine decodes with the rule's own loop (the first block of the first batch), timing
+  every call at N = rows states, and then probes one other call size: two timed forwards
+  of row 0's state replicated to N = 1 state (or N = K_max when rows = 1), in the shape of
+  a call inside a block (with a prefix or dual cache, against a filled cache; the probe's
+  copies are discarded and not counted as decode calls). Every later call of the decode
+  is timed too, round or step, from its forward to the decision applied (the engine's
+  own work is part of the cost); the fit takes one point per call size (the probe's, and
+  the mean of the decode's calls of that size).
 - the gains: every round's visited drafts (:class:`theory.freedave.auto.DraftGains`).
 
 One object lives as long as its :class:`~realmodel.freedave.FreeDaveBlocks` strategy, so
@@ -53,31 +54,35 @@ class AutoWidth:
         if self.given is not None:
             return self.given
         sizes: dict[int, list[float]] = {}
-        for n, t in self.calls:
-            sizes.setdefault(n, []).append(t)
+        for size, seconds in self.calls:
+            sizes.setdefault(size, []).append(seconds)
         points = self.probe_calls + [(n, sum(t) / len(t)) for n, t in sizes.items()]
         if not points:
             raise RuntimeError("compute-aware K needs a cost: probe first (internal)")
-        n, t = zip(*points, strict=True)
-        return fit_call_cost(n, t)
+        return fit_call_cost([n for n, _ in points], [t for _, t in points])
 
-    def probe(self, engine: Engine, state: DecodeState) -> None:
-        """Time forwards of row 0's state replicated to 1 and K_max states (once)."""
+    def ready(self) -> bool:
+        """Whether a cost is known (given, or two call sizes timed)."""
+        return self.given is not None or bool(self.probe_calls and self.calls)
+
+    def probe(self, engine: Engine, state: DecodeState, rows: int) -> None:
+        """Time forwards of row 0's state replicated to one call size other than ``rows``
+        (1, or K_max when rows = 1); once."""
         if self.given is not None or self.probe_calls:
             return
+        n = 1 if rows > 1 else self.K_max
         cached = engine.config.cache != "none"
-        for n in (1, self.K_max):
-            sub = state.replicate(torch.zeros(n, dtype=torch.long))
-            if cached:
-                engine.forward(sub, refresh=True)  # fills the copy's cache
-            best = float("inf")
-            for _ in range(2):  # the first forward of a shape warms up
-                synchronize(sub.x.device)
-                tic = time.perf_counter()
-                engine.forward(sub, refresh=not cached)
-                synchronize(sub.x.device)
-                best = min(best, time.perf_counter() - tic)
-            self.probe_calls.append((n, best))
+        sub = state.replicate(torch.zeros(n, dtype=torch.long))
+        if cached:
+            engine.forward(sub, refresh=True)  # fills the copy's cache
+        best = float("inf")
+        for _ in range(2):  # the first forward of a shape warms up
+            synchronize(sub.x.device)
+            tic = time.perf_counter()
+            engine.forward(sub, refresh=not cached)
+            synchronize(sub.x.device)
+            best = min(best, time.perf_counter() - tic)
+        self.probe_calls.append((n, best))
 
     # -- choices and observations ---------------------------------------------------
     def width(self, rows: int) -> int:
@@ -91,7 +96,7 @@ class AutoWidth:
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready: the cost model in use, the gain estimates, the widths chosen."""
-        cost = self.cost() if (self.given or self.probe_calls or self.calls) else None
+        cost = self.cost() if self.ready() else None
         return {"K_max": self.K_max,
                 "cost": None if cost is None else {"fixed_s": cost.fixed,
                                                    "per_state_s": cost.per_state,

@@ -174,13 +174,17 @@ class FreeDaveBlocks:
             rows = int(engine.valid(state).any(-1).sum())
             if rows == 0:
                 return
-            auto.probe(engine, state)
-            # the rule's own loop would recompute a forward FreeDave already has (cache
-            # none: the previous block's last draft): then width-1 rounds cost the same
-            if auto.width(rows) > 1 or any(k is not None for k in decoder.known):
-                return decoder.block()
-            # the rule's own loop; there state.steps counts the rule's steps, which the
-            # trace records (a row's FreeDave calls are fewer than its steps)
+            if auto.ready():
+                # the rule's own loop would recompute a forward FreeDave already has
+                # (cache none: the previous block's last draft): width-1 rounds cost the same
+                if auto.width(rows) > 1 or any(k is not None for k in decoder.known):
+                    return decoder.block()
+            rule_loop(rows)
+            auto.probe(engine, state, rows)  # the first block: a second call size
+
+        def rule_loop(rows: int) -> None:
+            """The block by the rule's own loop, timed; there state.steps counts the
+            rule's steps, which the trace records (a row's FreeDave calls are fewer)."""
             row_calls, calls = state.steps, state.calls
             state.steps = decoder.static_steps.clone()
             tic = time.perf_counter()

@@ -49,7 +49,9 @@ def verify_tree(engine: Engine, state: DecodeState, requests: Sequence[tuple[int
     cache_mode = engine.config.cache
     T = state.x.shape[1]
     lo, hi = state.window
-    a, b = (0, T) if cache_mode == "none" else (lo, T) if cache_mode == "prefix" else (lo, hi)
+    shift = engine.logit_shift  # a shifted model reads the column before the block too
+    a, b = (0, T) if cache_mode == "none" else \
+        (lo - shift, T) if cache_mode == "prefix" else (lo - shift, hi)
     S = b - a
     c0, c1 = columns
     if not a <= c0 < c1 <= b:

@@ -7,7 +7,9 @@ shard by shard onto the target device in the target dtype.
 
 :func:`eurobert_state_dict` renames a LLaDA state dict for transformers'
 EuroBertForMaskedLM (the key map in docs/realmodel.md, "LLaDA checkpoint format"), the
-independent implementation the tests compare against.
+independent implementation the tests compare against. The names it maps to are the
+Llama / Qwen2 names transformers uses, which Dream checkpoints use too
+(:func:`qwen2_name`; :mod:`realmodel.model.dream` loads them through :func:`load_weights`).
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ from torch import Tensor
 
 from realmodel.model.llada import LLaDAConfig, LLaDAModel
 
-__all__ = ["save_llada", "load_llada", "read_config", "fingerprint", "eurobert_config",
-           "eurobert_state_dict", "INDEX_NAME", "SINGLE_NAME"]
+__all__ = ["save_llada", "save_weights", "load_llada", "load_weights", "read_config",
+           "read_json_object",
+           "fingerprint", "eurobert_config", "eurobert_state_dict", "qwen2_name", "INDEX_NAME",
+           "SINGLE_NAME"]
 
 INDEX_NAME = "model.safetensors.index.json"
 SINGLE_NAME = "model.safetensors"
 
-_EUROBERT_RENAMES = [
+_QWEN2_RENAMES = [  # LLaDA's tensor names -> Llama / Qwen2 / EuroBERT names
     (r"^model\.transformer\.wte\.", "model.embed_tokens."),
     (r"^model\.transformer\.ln_f\.", "model.norm."),
     (r"^model\.transformer\.ff_out\.", "lm_head."),
@@ -52,12 +56,21 @@ def save_llada(model: LLaDAModel, folder: str | Path, *,
 
     Tensors keep the model's dtype. Returns the folder.
     """
+    return save_weights(model.state_dict(), model.config.to_dict(), folder,
+                        max_shard_bytes=max_shard_bytes)
+
+
+def save_weights(state: dict[str, Tensor], config: dict[str, Any], folder: str | Path, *,
+                 max_shard_bytes: int = 5 * 2**30) -> Path:
+    """Write ``config`` as config.json and ``state`` as safetensors: one
+    ``model.safetensors``, or shards ``model-0000i-of-0000N.safetensors`` of at most
+    ``max_shard_bytes`` each with ``model.safetensors.index.json``. Returns the folder."""
     if max_shard_bytes < 1:
         raise ValueError(f"max_shard_bytes must be positive, got {max_shard_bytes}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps(model.config.to_dict(), indent=2) + "\n")
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    state = {k: v.detach().contiguous().cpu() for k, v in state.items()}
     shards: list[dict[str, Tensor]] = [{}]
     size = 0
     for name, tensor in state.items():
@@ -82,17 +95,23 @@ def save_llada(model: LLaDAModel, folder: str | Path, *,
     return folder
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; ValueError naming the file when it is not one."""
+    try:
+        raw = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(raw).__name__}")
+    return raw
+
+
 def read_config(folder: str | Path) -> LLaDAConfig:
     """The :class:`LLaDAConfig` of a checkpoint folder (FileNotFoundError, ValueError)."""
     path = Path(folder) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"{folder} has no config.json (not a LLaDA checkpoint folder)")
-    try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path} must hold a JSON object, got {type(raw).__name__}")
+    raw = read_json_object(path)
     if raw.get("model_type", "llada") != "llada":
         raise ValueError(f"{path} has model_type={raw.get('model_type')!r}, expected 'llada'")
     return LLaDAConfig.from_dict(raw)
@@ -145,24 +164,36 @@ def load_llada(folder: str | Path, *, dtype: torch.dtype = torch.float32,
     config = read_config(folder)
     with torch.device("meta"):
         model = LLaDAModel(config)
+    return load_weights(model, folder, dtype=dtype, device=device)
+
+
+def load_weights(model: LLaDAModel, folder: Path, *, dtype: torch.dtype, device: str |
+                 torch.device, names: dict[str, str] | None = None,
+                 kind: str = "LLaDA") -> LLaDAModel:
+    """Fill ``model`` (built on the meta device) from the shards of ``folder``, shard by
+    shard onto ``device`` in ``dtype``. ``names`` maps the folder's tensor names to the
+    model's (default: the same). Every tensor must be present with the shape the config
+    implies; an unknown, missing or misshapen tensor is a ValueError naming it."""
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    if names is None:
+        names = {k: k for k in expected}
     seen: set[str] = set()
     for shard in _shard_files(folder):
         try:
             tensors = load_file(str(shard), device=str(device))
         except SafetensorError as err:
             raise ValueError(f"{shard} is not a readable safetensors file ({err})") from None
-        unknown = sorted(set(tensors) - set(expected))
+        unknown = sorted(set(tensors) - set(names))
         if unknown:
-            raise ValueError(f"{shard.name} holds tensors LLaDA does not have: {unknown[:5]}")
+            raise ValueError(f"{shard.name} holds tensors {kind} does not have: {unknown[:5]}")
         for name, tensor in tensors.items():
-            if tuple(tensor.shape) != expected[name]:
+            if tuple(tensor.shape) != expected[names[name]]:
                 raise ValueError(f"{shard.name}: {name} has shape {tuple(tensor.shape)}, "
-                                 f"config.json implies {expected[name]}")
-        tensors = {k: v.to(dtype) for k, v in tensors.items()}
-        model.load_state_dict(tensors, strict=False, assign=True)
+                                 f"config.json implies {expected[names[name]]}")
+        model.load_state_dict({names[k]: v.to(dtype) for k, v in tensors.items()},
+                              strict=False, assign=True)
         seen.update(tensors)
-    missing = sorted(set(expected) - seen)
+    missing = sorted(set(names) - seen)
     if missing:
         raise ValueError(f"{folder} lacks {len(missing)} tensors, e.g. {missing[:5]}")
     return model.eval()
@@ -204,16 +235,18 @@ def eurobert_config(config: LLaDAConfig) -> Any:
         bos_token_id=None, eos_token_id=config.eos_token_id)
 
 
+def qwen2_name(name: str) -> str:
+    """The Llama / Qwen2 name (EuroBERT's and Dream's) of a LLaDA tensor name, e.g.
+    ``model.transformer.blocks.0.attn_out.weight -> model.layers.0.self_attn.o_proj.weight``;
+    unknown names raise."""
+    for pattern, repl in _QWEN2_RENAMES:
+        new, hits = re.subn(pattern, repl, name)
+        if hits:
+            return new
+    raise ValueError(f"no Qwen2 name for LLaDA tensor {name!r}")
+
+
 def eurobert_state_dict(state: dict[str, Tensor]) -> dict[str, Tensor]:
     """Rename LLaDA keys to EuroBertForMaskedLM keys (docs/realmodel.md, "LLaDA checkpoint
     format"); unknown keys raise."""
-    out: dict[str, Tensor] = {}
-    for name, tensor in state.items():
-        for pattern, repl in _EUROBERT_RENAMES:
-            new, hits = re.subn(pattern, repl, name)
-            if hits:
-                out[new] = tensor
-                break
-        else:
-            raise ValueError(f"no EuroBERT name for LLaDA tensor {name!r}")
-    return out
+    return {qwen2_name(name): tensor for name, tensor in state.items()}

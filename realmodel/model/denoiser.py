@@ -30,6 +30,10 @@ class Denoiser(Protocol):
         supports_cache: whether ``forward`` accepts a :class:`KVCache`.
         tokenizer: a transformers tokenizer or None (then prompts must be token ids).
         default_gen_length: generation length when the user gives none.
+
+    A model whose logits for position i come out at position i - s (Dream: s = 1) sets
+    ``logit_shift = s`` and returns shifted-back logits itself; the engine (which reads the
+    attribute, 0 when absent) then starts a cached forward s columns before the block.
     """
 
     specials: SpecialTokens
@@ -130,6 +134,7 @@ class ModuleDenoiser:
     """Device and dtype of a denoiser that wraps a torch module ``self.model``."""
 
     model: Any  # a torch.nn.Module; subclasses narrow the type
+    logit_shift = 0  # position i's logits are the network's output at i (see Denoiser)
 
     @property
     def device(self) -> torch.device:

@@ -41,6 +41,8 @@ class LLaDAConfig:
 
     ``mlp_hidden_size`` is the SwiGLU hidden width (12288 for LLaDA-8B); ``embedding_size``
     may exceed ``vocab_size`` (padded embedding table), logits are cut to ``vocab_size``.
+    ``qkv_bias``: biases on the query, key and value projections (Qwen2 / Dream; LLaDA has
+    none, and its config.json cannot ask for them).
     """
 
     d_model: int = 4096
@@ -58,6 +60,7 @@ class LLaDAConfig:
     mask_token_id: int = 126336
     eos_token_id: int = 126081
     pad_token_id: int = 126081
+    qkv_bias: bool = False
 
     def __post_init__(self) -> None:
         for name in ("d_model", "n_layers", "n_heads", "mlp_hidden_size", "vocab_size",
@@ -77,7 +80,7 @@ class LLaDAConfig:
                     or not 0 < value < float("inf"):
                 raise ValueError(f"LLaDAConfig.{name} must be a finite positive number, "
                                  f"got {value!r}")
-        for name in ("weight_tying", "rope_full_precision"):
+        for name in ("weight_tying", "rope_full_precision", "qkv_bias"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"LLaDAConfig.{name} must be true or false, "
                                  f"got {getattr(self, name)!r}")
@@ -115,6 +118,9 @@ class LLaDAConfig:
             if key in raw and raw[key] != wanted and (bool(raw[key]) or bool(wanted)):
                 raise ValueError(f"config.json has {key}={raw[key]!r}; paradec's LLaDA module "
                                  f"implements only {key}={wanted!r}")
+        if raw.get("qkv_bias"):
+            raise ValueError("config.json has qkv_bias=true: LLaDA has no q/k/v biases (a "
+                             "Qwen2-style folder is a Dream checkpoint, model_type 'Dream')")
         if raw.get("multi_query_attention"):
             raise ValueError("config.json has multi_query_attention=true; set n_kv_heads instead")
         known = {f.name for f in fields(cls)}
@@ -132,6 +138,8 @@ class LLaDAConfig:
         """LLaDA's config.json for this shape (model_type llada, LLaDAModelLM)."""
         out: dict[str, Any] = {"architectures": ["LLaDAModelLM"], "model_type": "llada"}
         out.update(asdict(self))
+        if not self.qkv_bias:  # LLaDA's own format has no such field
+            del out["qkv_bias"]
         out["n_kv_heads"] = self.kv_heads
         out["embedding_size"] = self.table_size
         out.update(_REQUIRED)
@@ -177,16 +185,17 @@ def _rotate(x: Tensor, cos: Tensor, sin: Tensor, full_precision: bool) -> Tensor
 
 
 class LLaDABlock(nn.Module):
-    """One bidirectional Llama block with LLaDA's parameter names."""
+    """One bidirectional Llama block with LLaDA's parameter names (Qwen2's q/k/v biases
+    when the config asks for them)."""
 
     def __init__(self, config: LLaDAConfig) -> None:
         super().__init__()
         d, kv = config.d_model, config.kv_heads * config.head_dim
         self.config = config
         self.attn_norm = RMSNorm(d, config.rms_norm_eps)
-        self.q_proj = nn.Linear(d, d, bias=False)
-        self.k_proj = nn.Linear(d, kv, bias=False)
-        self.v_proj = nn.Linear(d, kv, bias=False)
+        self.q_proj = nn.Linear(d, d, bias=config.qkv_bias)
+        self.k_proj = nn.Linear(d, kv, bias=config.qkv_bias)
+        self.v_proj = nn.Linear(d, kv, bias=config.qkv_bias)
         self.attn_out = nn.Linear(d, d, bias=False)
         self.ff_norm = RMSNorm(d, config.rms_norm_eps)
         self.ff_proj = nn.Linear(d, config.mlp_hidden_size, bias=False)

@@ -64,6 +64,9 @@ def random_llada(config: LLaDAConfig, *, seed: int = 0, logit_scale: float = 3.0
             if name.endswith("norm.weight") or name.endswith("ln_f.weight"):
                 param.fill_(1.0)
                 continue
+            if param.ndim == 1:  # q/k/v biases (Qwen2-style models): small, not zero
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.1)
+                continue
             if name.endswith("wte.weight"):
                 scale = 1.0
             elif name.endswith("q_proj.weight"):

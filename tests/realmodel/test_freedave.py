@@ -175,6 +175,25 @@ def test_freedave_over_llada_schedule_equals_its_decoding_and_trace(cache, steps
         assert predicted["per_sequence"] == [s.steps for s in fast.result.sequences]
 
 
+@pytest.mark.parametrize("cache", CACHES)
+@pytest.mark.parametrize("name, value", [("quota", 1), *RULES])
+def test_every_width_from_one_to_eight_reproduces_the_rule_with_predicted_calls(cache, name,
+                                                                               value, tmp_path):
+    cfg = _config(cache, rule=make_rule(name, value))
+    path = tmp_path / "rule.parquet"
+    with TraceWriter(path, provenance(denoiser(), cfg, batch_size=1)) as writer:
+        plain = decode(denoiser(), PROMPTS, cfg, trace=writer)
+    trace = read_trace(path)
+    for K in range(1, 9):
+        predicted = predict_calls(trace, K)["per_sequence"]
+        for batch_size in (1, 3):
+            run = freedave_decode(Engine(denoiser(), cfg), FreeDaveConfig(K), PROMPTS,
+                                  batch_size=batch_size).result
+            assert [s.generated for s in run.sequences] == [s.generated for s in plain.sequences]
+            assert [s.steps for s in run.sequences] == predicted
+    assert predict_calls(trace, 1)["per_sequence"] == [s.steps for s in plain.sequences]
+
+
 def test_freedave_refuses_what_it_cannot_verify(tmp_path):
     with pytest.raises(ValueError, match="needs 0"):
         freedave_decode(Engine(denoiser(), _config("none", temperature=1.0)), FreeDaveConfig(2),

@@ -89,7 +89,7 @@ def test_a_measured_cost_learns_the_gains_and_keeps_the_output(tmp_path):
     assert [s.generated for s in result.sequences] == [s.generated for s in plain.sequences]
     auto = strategy.auto.describe()
     assert auto["cost"]["source"] == "measured" and auto["gains"][0] == 1.0
-    assert len(strategy.auto.probe_calls) == 2  # N = 1 and N = K_max, once per strategy
+    assert [n for n, _ in strategy.auto.probe_calls] == [4]  # rows = 1: N = K_max, once
     assert sum(strategy.auto.chosen.values()) >= len(PROMPTS) * cfg.n_blocks
 
 
