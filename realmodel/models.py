@@ -194,8 +194,9 @@ def builtin_prompts(spec: str, denoiser: Denoiser, gen_length: int) -> list[Prom
     with a tokenizer)."""
     if spec in (TINY_RANDOM, TINY_RANDOM_DREAM):
         gen = torch.Generator().manual_seed(1234)
+        lengths = (6, 11, 4, 9) if spec == TINY_RANDOM else (6, 11, 4, 9, 7, 5)
         return [Prompt(ids=tuple(torch.randint(4, denoiser.vocab_size, (n,), generator=gen)
-                                 .tolist()), name=f"random-{n}") for n in (6, 11, 4, 9)]
+                                 .tolist()), name=f"random-{n}") for n in lengths]
     if spec == "antiberty":
         return [_cdr_prompt(ab, denoiser, gen_length, junction)
                 for ab in antibodies() for junction in (False, True)]

@@ -96,14 +96,17 @@ def test_deterministic_flag_sets_torch_and_gives_the_same_bits(tmp_path, torch_f
     assert b.provenance["deterministic"] is False and a.table.equals(b.table)
 
 
-@pytest.mark.parametrize("freedave", [False, True])
+@pytest.mark.parametrize("model, freedave", [("tiny-arith", False), ("tiny-arith", True),
+                                             ("tiny-random-dream", True)])
 def test_an_interrupted_run_resumes_to_the_uninterrupted_trace(tmp_path, monkeypatch,
-                                                               capsys, freedave):
-    """An exception in the second batch (Ctrl-C) keeps batch 0; --resume finishes."""
+                                                               capsys, model, freedave):
+    """An exception in the second batch (Ctrl-C) keeps batch 0; --resume finishes (a
+    Dream-shaped model with its shifted logits too)."""
     import realmodel.engine
 
     extra = ["--k", "1", "--freedave", "2"] if freedave else []
     base = [a for a in SMALL if a not in ("--k", "2")] if freedave else SMALL
+    base = [model if a == "tiny-arith" else a for a in base]
     from paradec.cli import main
 
     def decode(out, *more):

@@ -272,3 +272,19 @@ def test_text_prompts_use_qwen2s_chat_format_through_tokenizer_json(folder, tmp_
                           "{% endfor %}"}))
     own = load_denoiser(str(target)).encode("what is 2 + 2 ?")[0]  # the folder's template
     assert own == [start, *plain, end]
+
+
+@pytest.mark.parametrize("options", [dict(steps=8), dict(eos="forbid"),
+                                     dict(rule=make_rule("tight", 0.0))])
+def test_the_schedule_eos_options_and_every_freedave_mode_run_on_dream(denoiser, options):
+    from theory.freedave.auto import CallCost
+
+    config = DecodeConfig(gen_length=16, block_length=8, cache="dual", **options)
+    alone = decode(denoiser, PROMPTS, config, batch_size=3)
+    for fd in (FreeDaveConfig(4), FreeDaveConfig(8, auto=True, cost=CallCost(1.0, 0.0)),
+               FreeDaveConfig(4, accept="subset")):
+        run = freedave_decode(Engine(denoiser, config), fd, PROMPTS, batch_size=3).result
+        if fd.accept == "exact":
+            assert [s.generated for s in run.sequences] == \
+                [s.generated for s in alone.sequences]
+        assert run.calls <= alone.calls
