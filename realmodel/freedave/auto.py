@@ -45,6 +45,8 @@ class AutoWidth:
         self.probe_calls: list[tuple[int, float]] = []
         self.calls: list[tuple[int, float]] = []
         self.chosen: dict[int, int] = {}
+        self._fit: CallCost | None = None  # refitted as the timed calls grow by a quarter
+        self._refit_at = 0
 
     # -- the cost --------------------------------------------------------------------
     def cost(self) -> CallCost:
@@ -53,13 +55,17 @@ class AutoWidth:
         calls of a few sizes do not outweigh the range the probe spans)."""
         if self.given is not None:
             return self.given
+        if self._fit is not None and len(self.calls) < self._refit_at:
+            return self._fit
+        self._refit_at = max(len(self.calls) + 1, len(self.calls) * 5 // 4)  # every +25%
         sizes: dict[int, list[float]] = {}
         for size, seconds in self.calls:
             sizes.setdefault(size, []).append(seconds)
         points = self.probe_calls + [(n, sum(t) / len(t)) for n, t in sizes.items()]
         if not points:
             raise RuntimeError("compute-aware K needs a cost: probe first (internal)")
-        return fit_call_cost([n for n, _ in points], [t for _, t in points])
+        self._fit = fit_call_cost([n for n, _ in points], [t for _, t in points])
+        return self._fit
 
     def ready(self) -> bool:
         """Whether a cost is known (given, or two call sizes timed)."""
@@ -70,6 +76,7 @@ class AutoWidth:
         (1, or K_max when rows = 1); once."""
         if self.given is not None or self.probe_calls:
             return
+        self._fit = None
         n = 1 if rows > 1 else self.K_max
         cached = engine.config.cache != "none"
         sub = state.replicate(torch.zeros(n, dtype=torch.long))
