@@ -12,7 +12,8 @@ from typing import NoReturn
 
 from paradec import __version__
 
-COMMANDS = ["certify", "simulate", "decode", "replay", "train", "eval", "report", "merge"]
+COMMANDS = ["certify", "simulate", "decode", "replay", "train", "eval", "report", "merge",
+            "lm_eval"]
 
 
 class UsageError(Exception):
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="paradec", description="Executable theory of parallel decoding for masked "
         "diffusion language models: certify, simulate, decode, merge, replay, train, eval, "
-        "report.")
+        "report, lm-eval.")
     parser.add_argument("--version", action="version", version=f"paradec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:

@@ -170,5 +170,5 @@ def test_the_command_line_page_shows_the_help_of_every_command():
     cli_help = _hook("cli_help")
     assert cli_help.MARKER in (DOCS / "api" / "cli.md").read_text()
     reference = cli_help.cli_reference()
-    for name in COMMANDS:
+    for name in (c.replace("_", "-") for c in COMMANDS):
         assert f"## paradec {name}\n\n```text\nusage: paradec {name}" in reference, name

@@ -24,8 +24,9 @@ def cli_reference() -> str:
         sub = argparse.ArgumentParser(prog="paradec").add_subparsers()
         for name in COMMANDS:
             importlib.import_module(f"paradec.commands.{name}").add_parser(sub)
-            help_text = sub.choices[name].format_help().rstrip()
-            parts += [f"## paradec {name}", "", "```text", help_text, "```", ""]
+            command = name.replace("_", "-")  # module lm_eval is command lm-eval
+            help_text = sub.choices[command].format_help().rstrip()
+            parts += [f"## paradec {command}", "", "```text", help_text, "```", ""]
     finally:
         if previous is None:
             del os.environ["COLUMNS"]

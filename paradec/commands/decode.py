@@ -100,23 +100,35 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _rule(args: argparse.Namespace) -> Any:
+    return rule_from(args.rule, {name: getattr(args, name) for name in _PARAMS},
+                     fastdllm_quirks=args.fastdllm_quirks, prefix="--")
+
+
+def rule_from(name: str, params: dict[str, float | None], *, fastdllm_quirks: bool = False,
+              prefix: str = "") -> Any:
+    """The theory rule ``name`` with its parameter from ``params`` (k, tau, f, delta,
+    gamma: None when not given); ValueError naming a parameter of another rule, a
+    non-integer k or an unknown rule. ``prefix`` is how the caller spells a parameter
+    ("--" on the command line, "" in lm-eval's model_args)."""
     from theory import RULES, make_rule
 
-    cls = RULES[args.rule]
-    given = {name for name in _PARAMS if getattr(args, name) is not None}
+    if name not in RULES:
+        raise ValueError(f"unknown rule {name!r}; choose from {', '.join(RULES)}")
+    cls = RULES[name]
+    given = {key for key, value in params.items() if value is not None}
     wrong = given - {cls.parameter}
     if wrong:
-        raise ValueError(f"--{sorted(wrong)[0]} is not a parameter of the {args.rule} rule "
-                         f"(its parameter is --{cls.parameter})")
-    value = getattr(args, cls.parameter)
-    if args.rule == "quota" and value is not None:
+        raise ValueError(f"{prefix}{sorted(wrong)[0]} is not a parameter of the {name} rule "
+                         f"(its parameter is {prefix}{cls.parameter})")
+    value = params.get(cls.parameter)
+    if name == "quota" and value is not None:
         if not math.isfinite(value) or value != int(value):
-            raise ValueError(f"--k must be an integer, got {value}")
+            raise ValueError(f"{prefix}k must be an integer, got {value}")
         value = int(value)
-    options = {"fastdllm_quirks": True} if args.fastdllm_quirks else {}
-    if options and args.rule != "factor":
-        raise ValueError("--fastdllm-quirks applies to the factor rule only")
-    return make_rule(args.rule, value, **options)
+    options = {"fastdllm_quirks": True} if fastdllm_quirks else {}
+    if options and name != "factor":
+        raise ValueError(f"{prefix}fastdllm-quirks applies to the factor rule only")
+    return make_rule(name, value, **options)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,7 +169,7 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
     denoiser = load_denoiser(args.model, dtype=args.dtype, device=device, seed=args.seed,
                              chat=not args.no_chat, trust_remote_code=args.trust_remote_code)
     L = args.gen_length or denoiser.default_gen_length
-    block = args.block or _trained_block(args.model) or L
+    block = args.block or trained_block(args.model) or L
     config = DecodeConfig(rule=rule, gen_length=L, block_length=block,
                           steps=args.steps, cache=args.cache, temperature=args.temperature,
                           eos=args.eos, stop_at_eos=args.stop_at_eos, seed=args.seed,
@@ -179,7 +191,7 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
     meta = provenance(denoiser, config, batch_size=args.batch_size, prompts=source,
                       argv=sys.argv[1:], n_prompts=len(prompts),
                       prompts_sha256=prompts_digest(prompts), deterministic=args.deterministic,
-                      freedave=None if fd is None else _freedave_meta(fd), **layout)
+                      freedave=None if fd is None else freedave_meta(fd), **layout)
     size = args.batch_size
     n_batches = -(-len(prompts) // size)
     todo: list[int] = []
@@ -347,19 +359,28 @@ def _draft_width(text: str) -> int | str:
 
 
 def _freedave_config(args: argparse.Namespace, config: Any) -> Any:
-    if args.freedave is None:
+    return freedave_from(args.freedave, config, draft=args.draft, verify=args.verify,
+                         accept=args.freedave_accept, cost=args.freedave_cost)
+
+
+def freedave_from(freedave: int | str | None, config: Any, *, draft: str = "nested",
+                  verify: str = "batch", accept: str = "exact", cost: str | None = None
+                  ) -> Any:
+    """The FreeDaveConfig of a width K or "auto" (None: no FreeDave) for the decode
+    ``config``; ValueError when that decoding is not deterministic."""
+    if freedave is None:
         return None
     from realmodel.freedave import FreeDaveConfig, check_config
     from theory.freedave.auto import CallCost
 
     check_config(config)
-    auto = args.freedave == "auto"
-    cost = None if args.freedave_cost is None else CallCost.parse(args.freedave_cost)
-    return FreeDaveConfig(AUTO_K_MAX if auto else args.freedave, args.draft, args.verify,
-                          args.freedave_accept, auto=auto, cost=cost)
+    auto = freedave == "auto"
+    call_cost = None if cost is None else CallCost.parse(cost)
+    return FreeDaveConfig(AUTO_K_MAX if auto else int(freedave), draft, verify, accept,
+                          auto=auto, cost=call_cost)
 
 
-def _freedave_meta(fd: Any) -> dict[str, Any]:
+def freedave_meta(fd: Any) -> dict[str, Any]:
     """FreeDave's settings for the trace's provenance."""
     meta = {"K": "auto" if fd.auto else fd.K, "draft": fd.draft, "verify": fd.verify,
             "accept": fd.accept}
@@ -381,7 +402,7 @@ def _freedave_summary(strategy: Any, result: Any, whole: bool, rule_label: str
     for rounds in run.accepted:
         for b in rounds:
             hist[b] = hist.get(b, 0) + 1
-    return {**_freedave_meta(fd), "rule": rule_label, "calls": result.calls,
+    return {**freedave_meta(fd), "rule": rule_label, "calls": result.calls,
             **({"auto": strategy.auto.describe()} if strategy.auto is not None else {}),
             "states": run.total_states, "sequence_states": run.states,
             "acceptance_histogram": dict(sorted(hist.items())),
@@ -397,7 +418,7 @@ def _progress(args: argparse.Namespace, total: int) -> Any:
     return tqdm(total=total, unit="tok", desc="decode", file=sys.stderr)
 
 
-def _trained_block(model: str) -> int | None:
+def trained_block(model: str) -> int | None:
     """The block length a shipped model was trained with (None for other models)."""
     from realmodel.shipped import generation_defaults, is_shipped
 
