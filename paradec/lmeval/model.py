@@ -48,6 +48,12 @@ class ParadecLM(LM):
                              or args.gen_length or 32)
         freedave_from(args.freedave, probe, draft=args.draft, verify=args.verify,
                       accept=args.freedave_accept)
+        if args.trace is not None:  # an existing trace is never replaced
+            from paradec.commands.outputs import check_output
+
+            if not args.trace.endswith(".parquet"):
+                raise ValueError(f"model_args trace={args.trace!r}: a trace ends in .parquet")
+            check_output(args.trace, "model_args trace", overwrite=False)
         self.args = args
         self.denoiser = load_denoiser(args.model, dtype=args.dtype, device=args.device,
                                       seed=args.seed, chat=args.chat)

@@ -76,6 +76,9 @@ def test_the_cli_writes_lm_evals_results_with_paradecs_summary_and_a_trace(tmp_p
     assert len(results["samples"]["paradec_arith"]) == 6
     assert len(read_trace(trace).sequences()) == 6
     assert main(["lm-eval", "--tasks", "paradec_arith", "--output_path", str(out)]) == 2
+    assert main(["lm-eval", "--tasks", "paradec_arith", "--limit", "2",
+                 "--model_args", f"model=tiny-arith,trace={trace}"]) == 2  # never replaced
+    assert len(read_trace(trace).sequences()) == 6
 
 
 @pytest.mark.parametrize("args, match", [
