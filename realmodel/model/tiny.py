@@ -42,7 +42,8 @@ def bench_config() -> LLaDAConfig:
 
 def random_llada(config: LLaDAConfig, *, seed: int = 0, logit_scale: float = 3.0,
                  qk_gain: float = 8.0, mask_scale: float = 0.3,
-                 dtype: torch.dtype = torch.float32) -> LLaDAModel:
+                 dtype: torch.dtype = torch.float32,
+                 device: str | torch.device = "cpu") -> LLaDAModel:
     """A :class:`LLaDAModel` with seeded variance-preserving random weights, in eval mode.
 
     Embeddings are N(0, 1); every projection is N(0, 1/fan_in), the ones writing into the
@@ -54,18 +55,22 @@ def random_llada(config: LLaDAConfig, *, seed: int = 0, logit_scale: float = 3.0
     masked position predicts depends on where it attends (through RoPE), as in a trained
     denoiser. Like a trained denoiser it does not predict the mask token (its head row is
     zero, so its logit is 0 while the largest of the others is about 2.5 logit_scale).
+
+    ``device``: where the weights are drawn and stay (an 8B shape is drawn on the GPU,
+    with that device's generator: the same seed gives other weights than on the CPU).
     """
     if not logit_scale > 0:
         raise ValueError(f"logit_scale must be positive, got {logit_scale}")
-    gen = torch.Generator().manual_seed(seed)
-    model = LLaDAModel(config)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    with torch.device(device):
+        model = LLaDAModel(config)
     with torch.no_grad():
         for name, param in model.named_parameters():
             if name.endswith("norm.weight") or name.endswith("ln_f.weight"):
                 param.fill_(1.0)
                 continue
             if param.ndim == 1:  # q/k/v biases (Qwen2-style models): small, not zero
-                param.copy_(torch.randn(param.shape, generator=gen) * 0.1)
+                param.copy_(torch.randn(param.shape, generator=gen, device=device) * 0.1)
                 continue
             if name.endswith("wte.weight"):
                 scale = 1.0
@@ -77,7 +82,7 @@ def random_llada(config: LLaDAConfig, *, seed: int = 0, logit_scale: float = 3.0
                 scale = 1.0 / math.sqrt(param.shape[1])
                 if name.endswith("attn_out.weight") or name.endswith(".ff_out.weight"):
                     scale /= math.sqrt(2 * config.n_layers)
-            param.copy_(torch.randn(param.shape, generator=gen) * scale)
+            param.copy_(torch.randn(param.shape, generator=gen, device=device) * scale)
         model.model.transformer.wte.weight[config.mask_token_id] *= mask_scale
         head = model.model.transformer.ff_out
         if head is not None:  # the mask token's logit is 0, below the top of the others
