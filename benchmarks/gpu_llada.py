@@ -3,7 +3,8 @@ decode speed of every rule and of FreeDave, bit-reproducibility, and real-model 
 
     python benchmarks/gpu_llada.py --out runs/gpu                 # on a lent H100/H200
     python benchmarks/gpu_llada.py --shape tiny --device cpu --out runs/gpu-tiny   # the test
-    python benchmarks/gpu_llada.py --model /path/to/LLaDA-8B-Instruct --prompts p.jsonl --out runs/real
+    python benchmarks/gpu_llada.py --model /path/to/LLaDA-8B-Instruct --prompts p.jsonl \
+        --out runs/real
 
 Shape ``8b``: LLaDA-8B's config (d 4096, 32 layers, SwiGLU 12288, vocabulary 126464) with
 seeded random weights drawn on the device in bf16, the LM head sharpened (logit scale 12)
