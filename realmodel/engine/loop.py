@@ -266,15 +266,20 @@ class Engine:
                               generators=gens, eos=cfg.eos, float64=cfg.float64,
                               check=cfg.check_logits)
 
-    def runner_up(self, logits: Tensor, tokens: Tensor) -> Tensor:
+    def runner_up(self, logits: Tensor, tokens: Tensor, valid: Tensor | None = None) -> Tensor:
         """(B, W) int64: the most likely token other than ``tokens`` (lowest id on ties),
-        under the same EOS / mask exclusions as the profile."""
-        z = logits.detach().clone()
+        under the same EOS / mask exclusions as the profile; computed at the ``valid``
+        positions only when given (0 elsewhere: nothing reads them)."""
+        if valid is None:
+            valid = torch.ones(tokens.shape, dtype=torch.bool, device=tokens.device)
+        z = logits.detach()[valid]  # (n, V), a copy
         if self.config.eos == "forbid" and self.specials.eos_id is not None:
-            z[..., self.specials.eos_id] = float("-inf")
+            z[:, self.specials.eos_id] = float("-inf")
         if self.config.forbid_mask:
-            z[..., self.specials.mask_id] = float("-inf")
-        return z.scatter(-1, tokens[..., None], float("-inf")).argmax(-1)
+            z[:, self.specials.mask_id] = float("-inf")
+        out = torch.zeros(tokens.shape, dtype=torch.long, device=tokens.device)
+        out[valid] = z.scatter(-1, tokens[valid][:, None], float("-inf")).argmax(-1)
+        return out
 
     def decide(self, state: DecodeState, profile: Profile,
                schedule: tuple[Sequence[int], Sequence[int]] | None = None
@@ -333,7 +338,7 @@ class Engine:
         record = StepRecord(block=state.block, t=state.t, calls=state.calls, refresh=refresh,
                             window_start=lo - state.start, valid=valid, profile=profile,
                             commit=decision, k=k, row_steps=row_steps,
-                            runner_up=self.runner_up(logits, profile.tokens))
+                            runner_up=self.runner_up(logits, profile.tokens, valid))
         self.apply(state, profile, decision)
         return record
 

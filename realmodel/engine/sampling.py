@@ -1,9 +1,13 @@
 """From window logits to the confidence profile a commit rule sees.
 
 At temperature 0 the profile is exactly ``theory.profile_from_logits`` (argmax tokens,
-their confidence c, log r, runner-up s, entropy H). At temperature T > 0 the token of each
-position is drawn by the Gumbel-max trick in float64, as LLaDA's reference sampler does
-(argmax of exp(l) / (-log u)^T, taken here in log space: l - T log(-log u)), and the profile
+their confidence c, log r, runner-up s, entropy H) at the valid (masked, still decoding)
+positions; it is computed there only, and the other positions carry token 0, c = 0,
+r = 1, s = 0, H = 0 (no rule reads them and traces do not record them). Mid-block most of
+the window is committed, so this halves the float64 work over the vocabulary on average.
+At temperature T > 0 the token of each position is drawn by the Gumbel-max trick in
+float64, as LLaDA's reference sampler does (argmax of exp(l) / (-log u)^T, taken here in
+log space: l - T log(-log u)), and the profile
 describes the *drawn* token: c = p(x0) under the untempered marginal, log r = log(1 - c)
 computed stably, s = the largest other probability. Noise comes from one
 ``torch.Generator`` per sequence and is drawn only at the sequence's own steps, so a
@@ -54,6 +58,17 @@ def choice_profile(z: Tensor, tokens: Tensor, valid: Tensor) -> Profile:
                    s=(rest.amax(-1) - lse).exp(), H=H, valid=valid)
 
 
+def _scatter(sub: Profile, valid: Tensor) -> Profile:
+    """The profile (1, n) of the n valid positions placed into a (B, W) window; the other
+    positions get token 0, c = 0, log r = 0 (r = 1), s = 0, H = 0."""
+    def put(x: Tensor, fill: float) -> Tensor:
+        out = torch.full(valid.shape, fill, dtype=x.dtype, device=x.device)
+        out[valid] = x[0]
+        return out
+    return Profile(tokens=put(sub.tokens, 0), c=put(sub.c, 0.0), log_r=put(sub.log_r, 0.0),
+                   s=put(sub.s, 0.0), H=put(sub.H, 0.0), valid=valid)
+
+
 def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Generator | None],
                    ) -> Tensor:
     tokens = z.argmax(-1)
@@ -89,13 +104,19 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
         raise ValueError(f"eos mode {eos!r} needs an EOS token, and this model has none")
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
-    z = logits.to(torch.float64 if float64 else torch.float32)
-    if eos == "forbid" and specials.eos_id is not None:
-        z = z.clone()
-        z[..., specials.eos_id] = float("-inf")
+    dtype = torch.float64 if float64 else torch.float32
+    forbid = eos == "forbid" and specials.eos_id is not None
     if temperature == 0 and eos in ("none", "forbid", "defer"):
-        profile = profile_from_logits(z, valid, check=check, float64=float64)
+        rows = logits[valid].to(dtype)  # (n, V): the valid positions only
+        if forbid:
+            rows[:, specials.eos_id] = float("-inf")
+        profile = _scatter(profile_from_logits(rows[None], check=check, float64=float64),
+                           valid)
     else:
+        z = logits.to(dtype)
+        if forbid:
+            z = z.clone()
+            z[..., specials.eos_id] = float("-inf")
         if check and bool(torch.isnan(z).any() or (z == float("inf")).any()):
             raise ValueError("logits contain NaN or +inf")
         if temperature > 0:
@@ -110,7 +131,7 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
             z_conf[..., specials.eot_id] = float("-inf")
         profile = choice_profile(z_conf, tokens, valid)
     if eos == "defer":
-        ending = torch.tensor(specials.ending(), device=z.device)
+        ending = torch.tensor(specials.ending(), device=logits.device)
         hit = torch.isin(profile.tokens, ending)
         profile = Profile(tokens=profile.tokens, c=torch.where(hit, 0.0, profile.c),
                           log_r=torch.where(hit, 0.0, profile.log_r), s=profile.s,

@@ -283,8 +283,8 @@ class _Decoder:
             step = self.known_step[i]
             if step is None:
                 first, profile, decision, k = self._step(i, window, logits[None])
-                step = first, profile, decision, k, self.engine.runner_up(logits[None],
-                                                                           profile.tokens)
+                step = first, profile, decision, k, self.engine.runner_up(
+                    logits[None], profile.tokens, profile.valid)
             first, profile, decision, k, runner_up = step
             m = int(profile.valid.sum())
             plan = plan_round(window[0], decision.order[0, :m],
@@ -316,7 +316,8 @@ class _Decoder:
         if logits is not None:
             targets, dprof, dcom, dk = self._step(i, plan.drafts[plan.evaluated],
                                                   logits[:, :W])
-            drafted = (dprof, dcom, dk, self.engine.runner_up(logits[:, :W], dprof.tokens))
+            drafted = (dprof, dcom, dk, self.engine.runner_up(logits[:, :W], dprof.tokens,
+                                                              dprof.valid))
         path = follow_path(plan, rnd.first, targets, accept=self.theory.accept,
                            mask_id=self.engine.specials.mask_id)
         for n in path[:-1]:  # a draft moved through was evaluated: drafted is set
