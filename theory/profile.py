@@ -95,6 +95,10 @@ def _check_logits(xp: Any, logits: Array) -> None:
         raise ValueError(f"logits must have shape (rows, m, V), got shape {tuple(logits.shape)}")
     if logits.shape[-1] < 1:
         raise ValueError("logits have an empty vocabulary axis (V = 0)")
+    # one pass for the common case: the maximum of each position propagates NaN and is
+    # +inf or -inf exactly when a +inf or an all -inf position is there
+    if bool(xp.all(xp.isfinite(xp.max(logits, axis=-1)))):
+        return
     if bool(xp.any(xp.isnan(logits))):
         raise ValueError("logits contain NaN")
     if bool(xp.any(logits == float("inf"))):
