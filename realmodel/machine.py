@@ -1,13 +1,15 @@
 """The machine a number was measured on: CPU model, the vector and matrix extensions that
-decide which dtype is fast (AVX2, AVX-512, AVX-512 BF16, AMX), and torch's kernel."""
+decide which dtype is fast (AVX2, AVX-512, AVX-512 BF16, AMX), and torch's kernel; and a
+short probe of which dtype runs a model faster there (``--dtype auto``)."""
 
 from __future__ import annotations
 
 import platform
+from typing import Any
 
 import torch
 
-__all__ = ["CPU_FEATURES", "cpu_name", "cpu_features", "describe_cpu"]
+__all__ = ["CPU_FEATURES", "cpu_name", "cpu_features", "describe_cpu", "faster_dtype"]
 
 CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
@@ -43,3 +45,44 @@ def describe_cpu() -> str:
     kernel = torch.backends.cpu.get_cpu_capability()
     return f"{cpu_name()} ({', '.join(cpu_features()) or 'no feature flags'}; torch kernel " \
            f"{kernel})"
+
+
+def faster_dtype(denoiser: Any, batch: int, length: int, *, budget_s: float = 1.0,
+                 margin: float = 1.2) -> dict[str, Any]:
+    """Which of float32 and bfloat16 runs this model's forward faster on its device.
+
+    Times full forwards of random ids (``batch`` x ``length``) in both dtypes, alternating,
+    for about ``budget_s`` seconds (at least 3 each; medians), and chooses bfloat16 only
+    when it is at least ``margin`` times faster (exactness claims are fp32's; bf16
+    changes decisions, docs/robustness.md says how often). The probe runs a bfloat16 copy
+    (casting back and forth would round the float32 weights); the denoiser keeps the
+    model of the chosen dtype. ``length`` is capped at the model's context. Returns
+    ``{"dtype", "float32_s", "bfloat16_s", "cpu"}``.
+    """
+    import copy
+    import statistics
+    import time
+
+    model = denoiser.model
+    if next(model.parameters()).dtype != torch.float32:
+        raise ValueError("the dtype probe starts from a float32 model")
+    low = copy.deepcopy(model).to(torch.bfloat16)  # a cast back would round the weights
+    limit = getattr(denoiser, "max_length", None)
+    length = min(length, limit) if limit else length
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, denoiser.vocab_size, (batch, length), generator=gen)
+    ids = ids.to(denoiser.device)
+    pos = torch.arange(length, device=denoiser.device).expand(batch, length)
+    times: dict[torch.dtype, list[float]] = {torch.float32: [], torch.bfloat16: []}
+    start = time.perf_counter()
+    with torch.no_grad():
+        while time.perf_counter() - start < budget_s or min(map(len, times.values())) < 3:
+            for dtype, net in ((torch.float32, model), (torch.bfloat16, low)):
+                denoiser.model = net
+                tic = time.perf_counter()
+                denoiser.forward(ids, pos, head=(0, 1))
+                times[dtype].append(time.perf_counter() - tic)
+    f32, bf16 = (statistics.median(times[d][1:] or times[d]) for d in times)
+    choice = "bfloat16" if f32 >= margin * bf16 else "float32"
+    denoiser.model = low if choice == "bfloat16" else model
+    return {"dtype": choice, "float32_s": f32, "bfloat16_s": bf16, "cpu": describe_cpu()}
