@@ -56,8 +56,10 @@ def faster_dtype(denoiser: Any, batch: int, length: int, *, budget_s: float = 1.
     when it is at least ``margin`` times faster (exactness claims are fp32's; bf16
     changes decisions, docs/robustness.md says how often). The probe runs a bfloat16 copy
     (casting back and forth would round the float32 weights); the denoiser keeps the
-    model of the chosen dtype. ``length`` is capped at the model's context. Returns
-    ``{"dtype", "float32_s", "bfloat16_s", "cpu"}``.
+    model of the chosen dtype. ``length`` is capped at the model's context. A bfloat16
+    forward that fails (a kernel the CPU or torch's kernel level lacks: e.g. AMX packing
+    under ``ATEN_CPU_CAPABILITY=avx2``) means float32, with the error recorded. Returns
+    ``{"dtype", "float32_s", "bfloat16_s", "cpu"}`` (and ``bfloat16_error``).
     """
     import copy
     import statistics
@@ -75,13 +77,21 @@ def faster_dtype(denoiser: Any, batch: int, length: int, *, budget_s: float = 1.
     pos = torch.arange(length, device=denoiser.device).expand(batch, length)
     times: dict[torch.dtype, list[float]] = {torch.float32: [], torch.bfloat16: []}
     start = time.perf_counter()
-    with torch.no_grad():
-        while time.perf_counter() - start < budget_s or min(map(len, times.values())) < 3:
-            for dtype, net in ((torch.float32, model), (torch.bfloat16, low)):
-                denoiser.model = net
-                tic = time.perf_counter()
-                denoiser.forward(ids, pos, head=(0, 1))
-                times[dtype].append(time.perf_counter() - tic)
+    try:
+        with torch.no_grad():
+            while time.perf_counter() - start < budget_s or min(map(len, times.values())) < 3:
+                for dtype, net in ((torch.float32, model), (torch.bfloat16, low)):
+                    denoiser.model = net
+                    tic = time.perf_counter()
+                    denoiser.forward(ids, pos, head=(0, 1))
+                    times[dtype].append(time.perf_counter() - tic)
+    except RuntimeError as err:  # a bf16 kernel this CPU (or torch kernel level) lacks
+        denoiser.model = model
+        if not times[torch.float32] or len(times[torch.bfloat16]) >= len(times[torch.float32]):
+            raise
+        return {"dtype": "float32", "float32_s": statistics.median(times[torch.float32]),
+                "bfloat16_s": None, "bfloat16_error": str(err).splitlines()[0],
+                "cpu": describe_cpu()}
     f32, bf16 = (statistics.median(times[d][1:] or times[d]) for d in times)
     choice = "bfloat16" if f32 >= margin * bf16 else "float32"
     denoiser.model = low if choice == "bfloat16" else model

@@ -180,9 +180,9 @@ def _run(args: argparse.Namespace, world: Any, device: str, rule: Any) -> int:
         probe = faster_dtype(denoiser, args.batch_size,
                              (args.gen_length or denoiser.default_gen_length) + 64)
         args.dtype = probe["dtype"]
+        low = probe.get("bfloat16_error") or f"{probe['bfloat16_s'] * 1e3:.1f} ms"
         print(f"--dtype auto: {args.dtype} (forward float32 {probe['float32_s'] * 1e3:.1f} ms, "
-              f"bfloat16 {probe['bfloat16_s'] * 1e3:.1f} ms on {probe['cpu']})",
-              file=sys.stderr)
+              f"bfloat16 {low}, on {probe['cpu']})", file=sys.stderr)
     L = args.gen_length or denoiser.default_gen_length
     block = args.block or trained_block(args.model) or L
     config = DecodeConfig(rule=rule, gen_length=L, block_length=block,

@@ -13,11 +13,13 @@ from realmodel.trace import read_trace
 def test_the_probe_times_both_dtypes_and_leaves_the_model_in_its_choice():
     den = load_denoiser("tiny-random")
     probe = faster_dtype(den, batch=2, length=24, budget_s=0.05)
-    assert probe["dtype"] in ("float32", "bfloat16")
-    assert probe["float32_s"] > 0 and probe["bfloat16_s"] > 0
+    assert probe["dtype"] in ("float32", "bfloat16") and probe["float32_s"] > 0
     assert den.dtype == getattr(torch, probe["dtype"])
-    chosen = "bfloat16" if probe["float32_s"] >= 1.2 * probe["bfloat16_s"] else "float32"
-    assert probe["dtype"] == chosen
+    if "bfloat16_error" in probe:  # e.g. AMX packing under ATEN_CPU_CAPABILITY=avx2
+        assert probe["dtype"] == "float32" and probe["bfloat16_s"] is None
+    else:
+        chosen = "bfloat16" if probe["float32_s"] >= 1.2 * probe["bfloat16_s"] else "float32"
+        assert probe["dtype"] == chosen
     # the weights are the chosen dtype's own: the probe never rounds the float32 ones
     again = load_denoiser("tiny-random", dtype=probe["dtype"])
     assert all(torch.equal(a, b) for a, b in zip(den.model.parameters(),
