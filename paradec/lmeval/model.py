@@ -23,7 +23,7 @@ from typing import Any
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
-from paradec.lmeval.args import LMArgs, parse_model_args
+from paradec.lmeval.args import parse_model_args
 
 __all__ = ["ParadecLM"]
 
@@ -168,8 +168,3 @@ def _check_gen_kwargs(gen_kwargs: dict[str, Any]) -> None:
                          "gen_kwargs); paradec takes the temperature from model_args "
                          "temperature=T")
 
-
-def model_args_of(args: LMArgs) -> dict[str, Any]:
-    """The non-default model_args of ``args`` (for the run's provenance)."""
-    default = LMArgs()
-    return {k: v for k, v in vars(args).items() if v != getattr(default, k)}
