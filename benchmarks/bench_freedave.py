@@ -112,7 +112,7 @@ def main() -> None:
 
     fp32 = model(torch.float32)
     if args.model and is_shipped(args.model):  # held-out problems at the trained shape
-        prompts = problem_prompts(heldout_problems()[:args.prompts], fp32)
+        prompts = problem_prompts(heldout_problems(args.model)[:args.prompts], fp32)
         L, W = generation_defaults(args.model)["gen_length"], \
             generation_defaults(args.model)["block_length"]
     else:

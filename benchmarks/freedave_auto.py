@@ -44,7 +44,7 @@ def _cell(dtype: str, cache: str, batch: int, n: int, rule: Any, repeats: int,
           fixed_repeats: int) -> list[dict[str, Any]]:
     den = load_denoiser(MODEL, dtype=dtype)
     g = generation_defaults(MODEL)
-    prompts = problem_prompts(heldout_problems()[:n], den)
+    prompts = problem_prompts(heldout_problems(MODEL)[:n], den)
     engine = Engine(den, DecodeConfig(rule=rule, gen_length=g["gen_length"],
                                       block_length=g["block_length"], cache=cache))
     configs: list[tuple[str, Any]] = [("rule alone", None)]

@@ -19,7 +19,13 @@ from typing import Any
 import torch
 
 from realmodel.engine.prompts import DecodeResult, Prompt, token_ids
-from realmodel.model.checkpoint import fingerprint, load_llada, read_config, read_json_object
+from realmodel.model.checkpoint import (
+    fingerprint,
+    load_llada,
+    local_tokenizer,
+    read_config,
+    read_json_object,
+)
 from realmodel.model.denoiser import Denoiser, LLaDADenoiser
 from realmodel.model.dream import DreamDenoiser, is_dream_folder, load_dream, random_dream
 from realmodel.model.hf import load_antiberty, load_masked_lm
@@ -76,32 +82,16 @@ def load_denoiser(spec: str, *, dtype: str = "float32", device: str = "cpu", see
     raw = read_json_object(path / "config.json") if (path / "config.json").is_file() else {}
     if is_dream_folder(path):
         return DreamDenoiser(load_dream(path, dtype=torch_dtype, device=device),
-                             tokenizer=_local_tokenizer(path), name=str(path.resolve()),
+                             tokenizer=local_tokenizer(path), name=str(path.resolve()),
                              file_hash=f"fingerprint:{fingerprint(path)}", chat=chat)
     if raw.get("model_type") == "llada" or "LLaDAModelLM" in raw.get("architectures", []):
         read_config(path)
-        tokenizer = _local_tokenizer(path)
+        tokenizer = local_tokenizer(path)
         model = load_llada(path, dtype=torch_dtype, device=device)
         return LLaDADenoiser(model, tokenizer=tokenizer, name=str(path.resolve()),
                              file_hash=f"fingerprint:{fingerprint(path)}", chat=chat)
     return load_masked_lm(path, dtype=torch_dtype, device=device,
                           trust_remote_code=trust_remote_code)
-
-
-def _local_tokenizer(path: Path) -> Any:
-    if not (path / "tokenizer.json").is_file():
-        return None
-    from transformers import PreTrainedTokenizerFast
-
-    kwargs: dict[str, Any] = {}
-    config_file = path / "tokenizer_config.json"
-    if config_file.is_file():
-        raw = read_json_object(config_file)
-        kwargs = {k: raw[k] for k in ("bos_token", "eos_token", "pad_token", "chat_template")
-                  if isinstance(raw.get(k), str)}
-    if (path / "chat_template.jinja").is_file():
-        kwargs["chat_template"] = (path / "chat_template.jinja").read_text()
-    return PreTrainedTokenizerFast(tokenizer_file=str(path / "tokenizer.json"), **kwargs)
 
 
 def read_prompts(path: str | Path, denoiser: Denoiser) -> list[Prompt]:
@@ -203,7 +193,7 @@ def builtin_prompts(spec: str, denoiser: Denoiser, gen_length: int) -> list[Prom
     from realmodel.shipped import heldout_problems, is_shipped, problem_prompts
 
     if is_shipped(spec):
-        return problem_prompts(heldout_problems()[:16], denoiser)
+        return problem_prompts(heldout_problems(spec)[:16], denoiser)
     if denoiser.tokenizer is None:
         raise ValueError(f"model {spec!r} has no tokenizer and no built-in prompts: give "
                          "--prompts with input_ids")

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     name = args.model or DEFAULT_MODEL
     rules = sweep_rules(args.rule, args.values)
     denoiser = load_shipped(name, device=args.device)
-    problems = heldout_problems()[:args.limit]
+    problems = heldout_problems(name)[:args.limit]
     shape = generation_defaults(name)
     if args.block_length is not None:
         shape["block_length"] = args.block_length

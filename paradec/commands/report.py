@@ -6,7 +6,8 @@ and every commit rule over a parameter sweep, real FreeDave decoding for K = 1, 
 next to the calls predicted from the static trace, and replay of that trace (exact for
 the logged rule, counterfactual for the others; calibration; profile fits). Writes
 ``<out>/summary.json``, ``<out>/results.md`` and ``<out>/figures/``; on the embedded
-defaults also ``docs/results.md`` and ``docs/figures/*.png``. Exits 1 if any check failed
+defaults also ``docs/results.md`` and ``docs/figures/*.png`` (another shipped model by name,
+fp32 on the CPU: ``docs/<name>/``). Exits 1 if any check failed
 (e.g. FreeDave's output differs from static decoding's). See docs/report.md.
 
 The default folders (``runs/report``, ``docs``) are the report's own and every run
@@ -58,6 +59,8 @@ def add_parser(subparsers: Any) -> None:
                    help="LLaDA block length (default: the shipped model's, else 32)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default: %(default)s)")
+    p.add_argument("--cache", default="none", choices=("none", "prefix", "dual"),
+                   help="KV cache of every decode run (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -71,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                          problems=args.problems, seed=args.seed, rows=args.rows,
                          lp_instances=args.lp_instances, n=args.n, sweep=args.sweep,
                          batch_size=args.batch_size, gen_length=args.gen_length,
-                         block_length=args.block_length, threads=args.threads)
+                         block_length=args.block_length, threads=args.threads,
+                         cache=args.cache)
     _check_outputs(opts, args.overwrite)
     with replacing(opts.out_dir):
         summary = run_report(opts, progress=not args.no_progress)
@@ -103,6 +107,6 @@ def _check_outputs(opts: Any, overwrite: bool) -> None:
                  inputs=[("--model", opts.model if Path(opts.model).exists() else None),
                          ("--prompts", opts.prompts)])
     if opts.docs_dir is not None:
-        own = opts.docs_dir.resolve() == Path(default.docs).resolve()
+        own = Path(opts.docs).resolve() == Path(default.docs).resolve()
         for name in ("results.md", *(f"figures/{f}.png" for f in FIGURES)):
             check_output(opts.docs_dir / name, "--docs", overwrite=overwrite or own)

@@ -1,14 +1,14 @@
 """``paradec train``: train the shipped model (LLaDA's objective, seeded) into a folder.
 
-    paradec train --out DIR [--steps N] [--device cpu|cuda] [--seed S] [--threads T]
-                  [--lr LR] [--init DIR]
+    paradec train --out DIR [--model tiny-arith|tiny-words] [--steps N] [--device cpu|cuda]
+                  [--seed S] [--threads T] [--lr LR] [--init DIR]
 
 Without --steps, --seed, --lr, --batch-size or --init it runs the shipped model's recipe
-(``realmodel.shipped.train.RECIPE``: two stages, the first kept in DIR/stage1). The folder
-is in the shipped format (LLaDA's config.json + model.safetensors, vocab.json,
-generation.json, train_log.json) and loads with ``paradec eval --model DIR``. A DIR that
-holds files is refused unless ``--overwrite``; then the old folder is kept aside while
-training and put back if the run fails.
+(``realmodel.shipped.train.RECIPES``; tiny-arith's has two stages, the first kept in
+DIR/stage1). The folder is in the shipped format (LLaDA's config.json + model.safetensors,
+the tokenizer, generation.json, train_log.json) and loads with ``paradec eval --model
+DIR``. A DIR that holds files is refused unless ``--overwrite``; then the old folder is
+kept aside while training and put back if the run fails.
 """
 
 from __future__ import annotations
@@ -18,15 +18,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+#: the names of ``realmodel.shipped.train.RECIPES`` (a test keeps them equal; the parser
+#: does not import torch).
+MODELS = ("tiny-arith", "tiny-words")
+
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("train", help="train the shipped arithmetic dLLM",
+    p = subparsers.add_parser("train", help="train a shipped dLLM (tiny-arith, tiny-words)",
                               description=__doc__.split("\n")[0].replace("``", ""))
     p.add_argument("--out", required=True, help="output folder (created; an existing one "
                    "that holds files is refused unless --overwrite)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out folder (the old one is restored if "
                         "training fails)")
+    p.add_argument("--model", default="tiny-arith", choices=MODELS,
+                   help="which shipped model's task, shape and recipe (default tiny-arith)")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the "
                    "shipped model's)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -45,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from paradec.commands.outputs import replacing
-    from realmodel.shipped.train import TrainConfig, train, train_recipe
+    from realmodel.shipped.train import RECIPES, train, train_recipe
 
     echo = None if args.quiet else print
     _check(args)
@@ -53,12 +59,13 @@ def run(args: argparse.Namespace) -> int:
                                          args.seed))
     with replacing(args.out):
         if not custom:
-            train_recipe(args.out, device=args.device, threads=args.threads, echo=echo)
+            train_recipe(args.out, model=args.model, device=args.device, threads=args.threads,
+                         echo=echo)
         else:
             changes = {k: v for k, v in (("steps", args.steps), ("threads", args.threads),
                                          ("batch_size", args.batch_size), ("lr", args.lr))
                        if v is not None}
-            cfg = replace(TrainConfig(seed=args.seed or 0), **changes)
+            cfg = replace(RECIPES[args.model][0], seed=args.seed or 0, **changes)
             train(cfg, args.out, device=args.device, init=args.init, echo=echo)
     _summary(args.out)
     return 0

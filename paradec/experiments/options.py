@@ -49,6 +49,7 @@ class ReportOptions:
         its timings less noisy).
     sweep: ``full`` or ``tiny`` (tests); gen_length / block_length: None = the shipped
         model's, or 256 / 32 for other models.
+    cache: ``none``, ``prefix`` or ``dual`` (the engine's KV cache for every run).
     """
 
     model: str = "tiny-arith"
@@ -68,6 +69,7 @@ class ReportOptions:
     block_length: int | None = None
     freedave_k: tuple[int, ...] = FREEDAVE_K
     threads: int = 1
+    cache: str = "none"
 
     def __post_init__(self) -> None:
         for name in ("problems", "rows", "lp_instances", "batch_size", "threads"):
@@ -87,6 +89,8 @@ class ReportOptions:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+        if self.cache not in ("none", "prefix", "dual"):
+            raise ValueError(f"unknown cache {self.cache!r}; use none, prefix or dual")
         if not self.freedave_k or any(k < 1 for k in self.freedave_k):
             raise ValueError(f"FreeDave K values must be >= 1, got {self.freedave_k}")
 
@@ -100,9 +104,21 @@ class ReportOptions:
             self.device == "cpu" and self.dtype == "float32"
 
     @property
+    def published(self) -> bool:
+        """A shipped model by name on its held-out problems, fp32 on the CPU: the runs
+        whose results.md and figures go to ``docs`` (the default model's to ``docs``
+        itself, another's to ``docs/<name>``)."""
+        from realmodel.shipped import SHIPPED
+
+        return self.model in SHIPPED and self.prompts is None and self.device == "cpu" \
+            and self.dtype == "float32"
+
+    @property
     def docs_dir(self) -> Path | None:
         """Where results.md and the figures are published (None: only under ``out``)."""
-        return Path(self.docs) if self.embedded else None
+        if not self.published:
+            return None
+        return Path(self.docs) if self.embedded else Path(self.docs) / self.model
 
     @property
     def out_dir(self) -> Path:

@@ -50,6 +50,35 @@ def _sweep_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _cache(mode: str) -> str:
+    return "no cache" if mode == "none" else f"{mode} cache"
+
+
+def _equal_accuracy(rows: list[dict[str, Any]]) -> list[str]:
+    """Each certified rule's setting next to the fastest threshold setting at least as
+    accurate (:func:`realmodel.shipped.at_equal_accuracy`)."""
+    from realmodel.shipped import at_equal_accuracy
+
+    if rows[0]["accuracy"] is None:
+        return []
+    out = ["", "**At equal accuracy.** Each Fréchet and tight setting against the fastest "
+           "threshold setting of the sweep that is at least as accurate (tokens per call "
+           "ratio > 1: the certified rule is faster at no loss of accuracy; accuracies "
+           "within about two standard errors are not distinguishable).", "",
+           "| rule | accuracy | tokens / call | fastest threshold as accurate | its accuracy "
+           "| its tokens / call | ratio |", "|---|---|---|---|---|---|---|"]
+    for r in at_equal_accuracy(rows, ("frechet", "tight"), "threshold"):
+        if r["match"] is None:
+            out.append(f"| {r['label']} | {r['accuracy']:.3f} | {r['tokens_per_call']:.2f} "
+                       "| none as accurate | | | |")
+            continue
+        m = r["match"]
+        out.append(f"| {r['label']} | {r['accuracy']:.3f} | {r['tokens_per_call']:.2f} | "
+                   f"{m['label']} | {m['accuracy']:.3f} | {m['tokens_per_call']:.2f} | "
+                   f"{r['ratio']:.2f}x |")
+    return out
+
+
 def _mean_length(hist: dict[Any, int]) -> float:
     """Mean acceptance length (static steps per round) of a {length: rounds} histogram."""
     rounds = sum(hist.values())
@@ -147,13 +176,15 @@ def render_results(summary: dict[str, Any], opts: ReportOptions) -> str:
     lines += ["", f"## Rules against static decoding ({setup['model']}, {setup['prompts']} "
                   f"{what})", "",
               f"Gen length {setup['shape']['gen_length']}, block "
-              f"{setup['shape']['block_length']}, greedy, no cache, batch {opts.batch_size}. "
+              f"{setup['shape']['block_length']}, greedy, {_cache(opts.cache)}, batch "
+              f"{opts.batch_size}. "
               "Calls / seq: a sequence's own forward calls (= calls at batch size 1); tokens "
               "/ call: generated tokens (EOS padding included) per such call; tokens / s: "
               "wall clock of this run, batched; ratios: static / rule (> 1 = fewer calls, "
               "faster). Same answer: the text up to EOS equals static decoding's; same "
               "tokens: share of generated positions equal to static decoding's.", ""]
     lines += _sweep_table(sec["sweep"]["rows"])
+    lines += _equal_accuracy(sec["sweep"]["rows"])
     lines += _figure("accuracy_vs_speed")
     lines += ["## FreeDave: measured and predicted", "",
               "Real FreeDave decoding (nested drafts, batch verification) for each K; the "

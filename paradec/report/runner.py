@@ -137,7 +137,7 @@ def command_line(opts: ReportOptions) -> str:
     parts = ["paradec report"]
     for name in ("model", "device", "dtype", "prompts", "out", "docs", "problems", "seed",
                  "rows", "lp_instances", "n", "sweep", "batch_size", "gen_length",
-                 "block_length", "threads"):
+                 "block_length", "threads", "cache"):
         value = getattr(opts, name)
         if value != getattr(default, name):
             parts.append(f"--{name.replace('_', '-')} {value}")

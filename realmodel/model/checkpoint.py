@@ -28,6 +28,7 @@ from torch import Tensor
 from realmodel.model.llada import LLaDAConfig, LLaDAModel
 
 __all__ = ["save_llada", "save_weights", "load_llada", "load_weights", "read_config",
+           "local_tokenizer",
            "read_json_object",
            "fingerprint", "eurobert_config", "eurobert_state_dict", "qwen2_name", "INDEX_NAME",
            "SINGLE_NAME"]
@@ -104,6 +105,26 @@ def read_json_object(path: Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ValueError(f"{path} must hold a JSON object, got {type(raw).__name__}")
     return raw
+
+
+def local_tokenizer(path: str | Path) -> Any:
+    """The fast tokenizer of a model folder (``tokenizer.json`` with its
+    ``tokenizer_config.json`` or ``chat_template.jinja``), or None when it has none."""
+    path = Path(path)
+    if not (path / "tokenizer.json").is_file():
+        return None
+    from transformers import PreTrainedTokenizerFast
+
+    kwargs: dict[str, Any] = {}
+    config_file = path / "tokenizer_config.json"
+    if config_file.is_file():
+        raw = read_json_object(config_file)
+        kwargs = {k: raw[k] for k in ("bos_token", "eos_token", "pad_token", "mask_token",
+                                            "chat_template")
+                  if isinstance(raw.get(k), str)}
+    if (path / "chat_template.jinja").is_file():
+        kwargs["chat_template"] = (path / "chat_template.jinja").read_text()
+    return PreTrainedTokenizerFast(tokenizer_file=str(path / "tokenizer.json"), **kwargs)
 
 
 def read_config(folder: str | Path) -> LLaDAConfig:

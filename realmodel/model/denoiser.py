@@ -17,7 +17,7 @@ from realmodel.model.llada import LLaDAModel
 from realmodel.model.specials import SpecialTokens
 
 __all__ = ["Denoiser", "LLaDADenoiser", "attention_mask", "check_context",
-           "check_prompts_fit"]
+           "check_prompts_fit", "prompt_ids"]
 
 
 @runtime_checkable
@@ -193,19 +193,25 @@ class LLaDADenoiser(ModuleDenoiser):
         if self.tokenizer is None:
             raise ValueError(f"model {self.name!r} has no tokenizer: give prompts as "
                              "{\"input_ids\": [...]}")
-        if self.chat and getattr(self.tokenizer, "chat_template", None):
-            text = self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], add_generation_prompt=True,
-                tokenize=False)
-            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        else:
-            ids = self.tokenizer(prompt)["input_ids"]
-        return list(ids), [] if suffix is None else self.tokenize(suffix)
+        ids = prompt_ids(self.tokenizer, prompt, chat=self.chat)
+        return ids, [] if suffix is None else self.tokenize(suffix)
 
     def decode_text(self, ids: list[int]) -> str:
         if self.tokenizer is None:
             return " ".join(map(str, ids))
         return str(self.tokenizer.decode(ids, skip_special_tokens=True))
+
+
+def prompt_ids(tokenizer: Any, prompt: str, *, chat: bool) -> list[int]:
+    """The ids of a user prompt: the tokenizer's chat template with one user turn and the
+    assistant header when ``chat`` and the tokenizer has a template, else the plain text
+    with the tokenizer's special tokens (BOS). Decoding and the shipped models' training
+    both encode prompts with this."""
+    if chat and getattr(tokenizer, "chat_template", None):
+        text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
+                                             add_generation_prompt=True, tokenize=False)
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    return list(tokenizer(prompt)["input_ids"])
 
 
 def _token_id(tokenizer: Any, token: str) -> int | None:

@@ -36,7 +36,7 @@ from realmodel.shipped.task import Problem, is_correct
 from theory import Quota, Rule, make_rules
 
 __all__ = ["EvalRow", "problem_prompts", "answer_text", "evaluate", "sweep_rules",
-           "DEFAULT_SWEEP", "RULE_CHOICES", "score", "run_sweep"]
+           "DEFAULT_SWEEP", "RULE_CHOICES", "score", "run_sweep", "at_equal_accuracy"]
 
 #: parameter values swept for each rule by ``paradec eval --rule all`` (static is quota 1).
 DEFAULT_SWEEP: dict[str, tuple[float, ...]] = {
@@ -199,3 +199,28 @@ def sweep_rules(names: Sequence[str], values: Sequence[float] | None = None,
         if r not in unique:
             unique.append(r)
     return unique
+
+
+def at_equal_accuracy(rows: Sequence[Mapping[str, Any]], rules: Sequence[str],
+                      against: str) -> list[dict[str, Any]]:
+    """Speed at equal accuracy: each row of the rules named ``rules`` next to the row of
+    rule ``against`` with the most tokens per call among those at least as accurate.
+
+    ``rows``: :func:`score` rows with accuracies. Returns, per row of ``rules`` in order,
+    ``{"label", "accuracy", "tokens_per_call", "match", "ratio"}``: ``match`` the chosen
+    ``against`` row (None when none is as accurate) and ``ratio`` its tokens per call
+    divided into the row's (> 1: the row is faster at no lower accuracy). No
+    interpolation: only settings that were run are compared.
+    """
+    if any(r["accuracy"] is None for r in rows):
+        raise ValueError("speed at equal accuracy needs rows with accuracies")
+    pool = [r for r in rows if r["rule"] == against]
+    out: list[dict[str, Any]] = []
+    for r in (r for r in rows if r["rule"] in rules):
+        ok = [m for m in pool if m["accuracy"] >= r["accuracy"]]
+        match = max(ok, key=lambda m: m["tokens_per_call"]) if ok else None
+        out.append({"label": r["label"], "accuracy": r["accuracy"],
+                    "tokens_per_call": r["tokens_per_call"], "match": match,
+                    "ratio": None if match is None else
+                    r["tokens_per_call"] / match["tokens_per_call"]})
+    return out

@@ -22,7 +22,7 @@ next to this module, and the training stream skips every held-out prompt.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,15 +44,16 @@ HELDOUT_PATH = Path(__file__).with_name("data") / "heldout.jsonl"
 
 @dataclass(frozen=True)
 class Problem:
-    """One chain: ``prompt`` (ends with '='), worked ``response`` and integer ``answer``."""
+    """One problem: ``prompt``, worked ``response`` ending with ``#answer`` and the integer
+    ``answer`` (the shipped tasks' common shape: arithmetic chains and word problems)."""
 
     prompt: str
     response: str
     answer: int
 
     def __post_init__(self) -> None:
-        if not self.prompt.endswith("="):
-            raise ValueError(f"prompt {self.prompt!r} must end with '='")
+        if not self.prompt:
+            raise ValueError("empty prompt")
         if extract_answer(self.response) != self.answer:
             raise ValueError(f"response {self.response!r} does not end with #{self.answer}")
 
@@ -100,14 +101,6 @@ def sample_problems(rng: np.random.Generator, n: int,
         if p.prompt not in exclude:
             out.append(p)
     return out
-
-
-def stream(rng: np.random.Generator, exclude: frozenset[str]) -> Iterator[Problem]:
-    """An endless stream of problems avoiding ``exclude`` (the training data)."""
-    while True:
-        p = sample_problem(rng)
-        if p.prompt not in exclude:
-            yield p
 
 
 def extract_answer(text: str) -> int | None:

@@ -70,6 +70,10 @@ class CharTokenizer:
         path.write_text(json.dumps({"type": "char", "tokens": self.tokens}, indent=1) + "\n")
         return path
 
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """:meth:`save` under transformers' name, so a model folder saves any tokenizer."""
+        return self.save(folder)
+
     @classmethod
     def load(cls, folder: str | Path) -> CharTokenizer:
         path = Path(folder) / VOCAB_NAME

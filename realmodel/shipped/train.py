@@ -28,20 +28,16 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
+from realmodel.machine import describe_cpu
 from realmodel.model.checkpoint import load_llada, save_llada
+from realmodel.model.denoiser import prompt_ids
 from realmodel.model.llada import LLaDAConfig, LLaDAModel
-from realmodel.shipped.task import (
-    PROMPT_CHARS,
-    RESPONSE_CHARS,
-    Problem,
-    heldout_problems,
-    stream,
-)
-from realmodel.shipped.tokenizer import CharTokenizer
+from realmodel.shipped.registry import load_tokenizer
+from realmodel.shipped.task import Problem
+from realmodel.shipped.tasks import task_named
 
 __all__ = ["TrainConfig", "model_config", "encode_batch", "llada_loss", "train", "train_recipe",
-           "RECIPE",
-           "GENERATION_NAME", "TRAIN_LOG_NAME"]
+           "RECIPES", "GENERATION_NAME", "TRAIN_LOG_NAME"]
 
 GENERATION_NAME = "generation.json"
 TRAIN_LOG_NAME = "train_log.json"
@@ -49,8 +45,13 @@ TRAIN_LOG_NAME = "train_log.json"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Model shape, optimisation and decoding defaults of a shipped model."""
+    """Task, model shape, optimisation and decoding defaults of a shipped model.
 
+    ``task``: a name of :data:`realmodel.shipped.tasks.TASKS`; ``vocab_size``: the size of
+    a subword task's BPE vocabulary (None for the character task)."""
+
+    task: str = "arith"
+    vocab_size: int | None = None
     steps: int = 4000
     batch_size: int = 64
     lr: float = 2e-3
@@ -77,9 +78,10 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
-        if self.gen_length < RESPONSE_CHARS + 1:
-            raise ValueError(f"gen_length={self.gen_length} cannot hold a response of "
-                             f"{RESPONSE_CHARS} characters and an EOS")
+        task = task_named(self.task)
+        if task.subword != (self.vocab_size is not None):
+            raise ValueError(f"task {self.task!r} {'needs' if task.subword else 'takes no'} "
+                             f"vocab_size, got {self.vocab_size!r}")
         if self.gen_length % self.block_length:
             raise ValueError(f"gen_length={self.gen_length} is not a multiple of "
                              f"block_length={self.block_length}")
@@ -88,24 +90,30 @@ class TrainConfig:
                              f"min_lr_ratio={self.min_lr_ratio}")
 
 
-def model_config(cfg: TrainConfig, tokenizer: CharTokenizer) -> LLaDAConfig:
+def model_config(cfg: TrainConfig, tokenizer: Any) -> LLaDAConfig:
     return LLaDAConfig(d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
                        mlp_hidden_size=cfg.mlp_hidden_size, vocab_size=len(tokenizer),
-                       max_sequence_length=1 + PROMPT_CHARS + cfg.gen_length,
+                       max_sequence_length=task_named(cfg.task).prompt_tokens + cfg.gen_length,
                        rope_theta=10000.0, mask_token_id=tokenizer.mask_token_id,
                        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
 
 
-def encode_batch(problems: Sequence[Problem], tokenizer: CharTokenizer, gen_length: int
+def encode_batch(problems: Sequence[Problem], tokenizer: Any, gen_length: int
                  ) -> tuple[Tensor, Tensor, Tensor, int]:
-    """ids, key_ok, positions (B, P + L) laid out like the engine's canvas, and P."""
-    prompts = [tokenizer.encode(p.prompt) for p in problems]
+    """ids, key_ok, positions (B, P + L) laid out like the engine's canvas, and P.
+
+    Prompts are encoded as decoding encodes them (:func:`prompt_ids`, the chat template
+    when the tokenizer has one); a response is followed by ``<|eot_id|>`` when the
+    vocabulary has it (LLaDA's SFT layout), then EOS up to ``gen_length``."""
+    prompts = [prompt_ids(tokenizer, p.prompt, chat=True) for p in problems]
+    eot = tokenizer.convert_tokens_to_ids("<|eot_id|>")
+    end = [] if eot is None or eot == getattr(tokenizer, "unk_token_id", None) else [eot]
     P = max(len(ids) for ids in prompts)
     B = len(problems)
     x = torch.full((B, P + gen_length), tokenizer.pad_token_id, dtype=torch.long)
     key_ok = torch.zeros((B, P + gen_length), dtype=torch.bool)
     for i, (ids, p) in enumerate(zip(prompts, problems, strict=True)):
-        resp = tokenizer.encode(p.response, add_special_tokens=False)
+        resp = list(tokenizer(p.response, add_special_tokens=False)["input_ids"]) + end
         if len(resp) >= gen_length:
             raise ValueError(f"response {p.response!r} does not fit gen_length={gen_length}")
         resp = resp + [tokenizer.eos_token_id] * (gen_length - len(resp))
@@ -154,14 +162,16 @@ def _lr(cfg: TrainConfig, step: int) -> float:
         math.pi * min(1.0, frac))))
 
 
-def save_shipped(model: LLaDAModel, tokenizer: CharTokenizer, cfg: TrainConfig,
+def save_shipped(model: LLaDAModel, tokenizer: Any, cfg: TrainConfig,
                  folder: str | Path, log: dict[str, Any]) -> Path:
-    """LLaDA folder (config.json, model.safetensors) + vocab.json + generation.json +
-    the training log (config, loss curve, timings)."""
+    """LLaDA folder (config.json, model.safetensors) + the tokenizer (vocab.json, or
+    tokenizer.json and tokenizer_config.json) + generation.json (lengths and task) + the
+    training log (config, loss curve, timings)."""
     folder = save_llada(model, folder)
-    tokenizer.save(folder)
+    tokenizer.save_pretrained(folder)
     (folder / GENERATION_NAME).write_text(json.dumps(
-        {"gen_length": cfg.gen_length, "block_length": cfg.block_length}, indent=1) + "\n")
+        {"gen_length": cfg.gen_length, "block_length": cfg.block_length, "task": cfg.task},
+        indent=1) + "\n")
     (folder / TRAIN_LOG_NAME).write_text(json.dumps(log, indent=1) + "\n")
     return folder
 
@@ -171,10 +181,11 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
           echo: Callable[[str], None] | None = None) -> LLaDAModel:
     """Train a model and save it to ``out`` (every save_every steps and at the end), from
     scratch or, with ``init``, from the weights of a shipped-format folder of the same
-    shape (a further training stage). Held-out prompts never appear in the training
-    stream."""
+    shape (a further training stage, which also keeps its tokenizer). Held-out prompts
+    never appear in the training stream."""
     torch.set_num_threads(cfg.threads)
-    tokenizer = CharTokenizer()
+    task = task_named(cfg.task)
+    tokenizer = task.tokenizer(cfg.vocab_size) if init is None else load_tokenizer(init)
     gen = torch.Generator().manual_seed(cfg.seed)
     model = LLaDAModel(model_config(cfg, tokenizer))
     _init(model, gen)
@@ -190,10 +201,11 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": keep, "weight_decay": 0.0}], lr=cfg.lr,
                             betas=(0.9, 0.98))
-    exclude = frozenset(p.prompt for p in heldout_problems())
-    data = stream(np.random.default_rng(cfg.seed), exclude)
+    data = task.stream(np.random.default_rng(cfg.seed))
     log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": [],
-                           "init": None if init is None else str(init)}
+                           "init": None if init is None else str(init),
+                           "machine": describe_cpu() if device == "cpu" else device,
+                           "versions": _versions()}
     tic, running = time.perf_counter(), 0.0
     for step in range(cfg.steps):
         for group in opt.param_groups:
@@ -224,30 +236,55 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
     return model.eval()
 
 
-#: How the shipped model was trained: a 4000-step run from scratch, then 4000 more steps
-#: from its weights at half the peak learning rate with a fresh data seed.
-RECIPE: tuple[dict[str, Any], ...] = ({}, {"lr": 1e-3, "seed": 1})
+def _versions() -> dict[str, str]:
+    """Versions of what a bit-identical retraining depends on."""
+    import platform
+
+    out = {"python": platform.python_version(), "torch": torch.__version__,
+           "numpy": np.__version__}
+    try:
+        import tokenizers
+    except ImportError:  # pragma: no cover - transformers requires it
+        return out
+    return {**out, "tokenizers": tokenizers.__version__}
 
 
-def train_recipe(out: str | Path, *, device: str = "cpu", threads: int | None = None,
-                 base: TrainConfig | None = None,
-                 recipe: Sequence[dict[str, Any]] = RECIPE,
+#: How each shipped model was trained: its base config and the changes of each stage, every
+#: stage starting from the previous one's weights. tiny-arith: a 4000-step run from
+#: scratch, then 4000 more steps at half the peak learning rate with a fresh data seed.
+#: tiny-words: one run, two threads (on the 2-core machine it was built on).
+RECIPES: dict[str, tuple[TrainConfig, tuple[dict[str, Any], ...]]] = {
+    "tiny-arith": (TrainConfig(), ({}, {"lr": 1e-3, "seed": 1})),
+    "tiny-words": (TrainConfig(task="words", vocab_size=4096, d_model=192, n_layers=4,
+                               n_heads=6, mlp_hidden_size=512, gen_length=128,
+                               block_length=32, batch_size=32, steps=5000, lr=2e-3,
+                               warmup=200, threads=2, log_every=50, save_every=250), ({},)),
+}
+
+
+def train_recipe(out: str | Path, *, model: str = "tiny-arith", device: str = "cpu",
+                 threads: int | None = None, base: TrainConfig | None = None,
+                 recipe: Sequence[dict[str, Any]] | None = None,
                  echo: Callable[[str], None] | None = None) -> LLaDAModel:
-    """Reproduce the shipped model: the stages of ``recipe`` (changes to ``base``, default
-    :class:`TrainConfig`), stage i written to ``out/stage{i}`` and the last one to
-    ``out``, each stage starting from the previous one's weights."""
+    """Reproduce the shipped model ``model``: the stages of its recipe (or ``recipe``, changes
+    to ``base``; both default to :data:`RECIPES`'s), stage i written to ``out/stage{i}`` and
+    the last one to ``out``, each stage starting from the previous one's weights."""
+    if model not in RECIPES:
+        raise ValueError(f"no recipe for {model!r}; choose from {', '.join(RECIPES)}")
+    base = RECIPES[model][0] if base is None else base
+    recipe = RECIPES[model][1] if recipe is None else recipe
     if not recipe:
         raise ValueError("a training recipe needs at least one stage")
     out = Path(out)
-    base = TrainConfig() if base is None else base
     if threads is not None:
         base = replace(base, threads=threads)
     init: Path | None = None
-    model = LLaDAModel(model_config(base, CharTokenizer()))
+    trained: LLaDAModel | None = None
     for i, changes in enumerate(recipe, start=1):
         folder = out if i == len(recipe) else out / f"stage{i}"
         if echo is not None:
             echo(f"stage {i}/{len(recipe)}: {changes or 'from scratch'} -> {folder}")
-        model = train(replace(base, **changes), folder, device=device, init=init, echo=echo)
+        trained = train(replace(base, **changes), folder, device=device, init=init, echo=echo)
         init = folder
-    return model
+    assert trained is not None
+    return trained

@@ -1,0 +1,210 @@
+"""The second shipped model: word-problem task, BPE tokenizer, training layout, loading."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from realmodel.engine import DecodeConfig, decode
+from realmodel.model.denoiser import prompt_ids
+from realmodel.shipped import (
+    SHIPPED,
+    TASKS,
+    at_equal_accuracy,
+    extract_answer,
+    generation_defaults,
+    heldout_problems,
+    load_shipped,
+    load_tokenizer,
+    problem_prompts,
+    shipped_path,
+    task_of,
+)
+from realmodel.shipped import words as W
+from realmodel.shipped.subword import SPECIALS, train_tokenizer
+from realmodel.shipped.train import RECIPES, TrainConfig, encode_batch, train
+from theory import Quota
+
+STEP = re.compile(r"(\d+) ([-+x]) (\d+) = (\d+)")
+
+
+@pytest.fixture(scope="module")
+def tiny_words():
+    return load_shipped("tiny-words")
+
+
+def test_every_worked_step_and_answer_of_a_word_problem_is_right():
+    rng = np.random.default_rng(0)
+    kinds = set()
+    for _ in range(2000):
+        p = W.sample_problem(rng)
+        steps = STEP.findall(p.response)
+        assert steps, p.response
+        for a, op, b, c in steps:
+            a, b, c = int(a), int(b), int(c)
+            assert c == {"+": a + b, "-": a - b, "x": a * b}[op], p.response
+            assert 0 <= min(a, b, c) and max(a, b, c) < W.LIMIT
+        assert extract_answer(p.response) == p.answer == int(steps[-1][3])
+        kinds.add(" ".join(p.response.split()[:2]))
+    assert len(kinds) == len(W.KINDS)
+
+
+def test_word_problems_are_seeded():
+    a = [W.sample_problem(np.random.default_rng(3)) for _ in range(3)]
+    b = [W.sample_problem(np.random.default_rng(3)) for _ in range(3)]
+    assert a == b
+
+
+def test_word_heldout_set_is_committed_distinct_regenerable_and_kept_out_of_training():
+    held = W.heldout_problems()
+    assert held == W.make_heldout()
+    assert len({p.prompt for p in held}) == W.HELDOUT_SIZE
+    seen = {p.prompt for p in held}
+    stream = TASKS["words"].stream(np.random.default_rng(0))
+    assert not any(next(stream).prompt in seen for _ in range(3000))
+
+
+def test_bpe_tokenizer_is_deterministic_round_trips_and_splits_digits():
+    rng = np.random.default_rng(1)
+    texts = [s for p in (W.sample_problem(rng) for _ in range(400)) for s in
+             (p.prompt, p.response)]
+    a, b = train_tokenizer(texts, 600), train_tokenizer(texts, 600)
+    assert a.get_vocab() == b.get_vocab() and len(a) == 600
+    assert [a.convert_ids_to_tokens(i) for i in range(len(SPECIALS))] == list(SPECIALS)
+    for text in texts[:50]:
+        ids = a(text, add_special_tokens=False)["input_ids"]
+        assert a.decode(ids) == text
+    digits = a("Tom has 123 cups.", add_special_tokens=False)["input_ids"]
+    tokens = a.convert_ids_to_tokens(digits)
+    assert tokens[tokens.index("1"):tokens.index("1") + 3] == ["1", "2", "3"]
+
+
+def test_a_vocabulary_the_text_cannot_fill_is_refused():
+    with pytest.raises(ValueError, match="supports only"):
+        train_tokenizer(["a b c", "a b"], 1000)
+    with pytest.raises(ValueError, match="no room"):
+        train_tokenizer(["a b"], 10)
+
+
+def test_training_encodes_prompts_exactly_as_decoding_does(tiny_words):
+    problems = heldout_problems("tiny-words")[:3]
+    x, key_ok, _, P = encode_batch(problems, tiny_words.tokenizer, 128)
+    for row, ok, p, prompt in zip(x, key_ok, problems, problem_prompts(problems, tiny_words),
+                                  strict=True):
+        ids = [int(i) for i in row[:P][ok[:P]]]
+        assert ids == list(prompt.ids) == prompt_ids(tiny_words.tokenizer, p.prompt, chat=True)
+        response = [int(i) for i in row[P:]]
+        eot = tiny_words.tokenizer.convert_tokens_to_ids("<|eot_id|>")
+        end = response.index(eot)
+        assert tiny_words.decode_text(response[:end]) == p.response
+        assert set(response[end + 1:]) == {tiny_words.specials.eos_id}
+
+
+def test_every_heldout_prompt_and_answer_fits_the_trained_shape(tiny_words):
+    g = generation_defaults("tiny-words")
+    assert (g["gen_length"], g["block_length"]) == (128, 32)
+    tok = tiny_words.tokenizer
+    for p in heldout_problems("tiny-words"):
+        n = len(tok(p.response, add_special_tokens=False)["input_ids"])
+        assert 40 <= n < g["gen_length"] - 1
+        assert len(prompt_ids(tok, p.prompt, chat=True)) <= TASKS["words"].prompt_tokens
+
+
+def test_tiny_words_loads_offline_with_its_bpe_and_chat_template(tiny_words):
+    assert task_of("tiny-words").name == "words"
+    assert tiny_words.vocab_size == len(tiny_words.tokenizer) == 4096
+    assert tiny_words.specials.mask_id == SPECIALS.index("<|mdm_mask|>")
+    ids = tiny_words.encode("Mia has 3 apples.")[0]
+    text = tiny_words.tokenizer.decode(ids)
+    assert text.startswith("<|startoftext|><|start_header_id|>user<|end_header_id|>")
+    assert text.endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
+
+
+def test_tiny_words_static_decoding_solves_heldout_problems(tiny_words):
+    problems = heldout_problems("tiny-words")[:8]
+    result = decode(tiny_words, problem_prompts(problems, tiny_words),
+                    DecodeConfig(rule=Quota(1), gen_length=128, block_length=32,
+                                 cache="dual"), batch_size=8)
+    from realmodel.shipped import answer_text, is_correct
+
+    right = sum(is_correct(answer_text(tiny_words, s.generated), p)
+                for s, p in zip(result.sequences, problems, strict=True))
+    assert right >= 4, right  # the committed weights are the trained ones (0.5 floor)
+
+
+def test_a_subword_folder_needs_its_generation_file(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    with pytest.raises(ValueError, match="generation.json"):
+        shipped_path(tmp_path)
+
+
+def test_training_a_words_model_keeps_its_tokenizer_across_stages(tmp_path, monkeypatch):
+    from realmodel.shipped import tasks
+
+    monkeypatch.setattr(tasks, "TOKENIZER_PROBLEMS", 300)
+    cfg = TrainConfig(task="words", vocab_size=600, steps=2, batch_size=2, d_model=16,
+                      n_layers=1, n_heads=2, mlp_hidden_size=32, gen_length=128,
+                      block_length=32, warmup=1, threads=1)
+    train(cfg, tmp_path / "a")
+    train(cfg, tmp_path / "b", init=tmp_path / "a")
+    assert json.loads((tmp_path / "b" / "generation.json").read_text())["task"] == "words"
+    assert load_tokenizer(tmp_path / "a").get_vocab() == \
+        load_tokenizer(tmp_path / "b").get_vocab()
+    denoiser = load_shipped(tmp_path / "b")
+    assert denoiser.vocab_size == 600 and task_of(tmp_path / "b").name == "words"
+    log = json.loads((tmp_path / "b" / "train_log.json").read_text())
+    assert {"torch", "tokenizers", "numpy", "python"} <= set(log["versions"])
+
+
+def test_a_config_must_match_its_task_vocabulary():
+    with pytest.raises(ValueError, match="needs vocab_size"):
+        TrainConfig(task="words")
+    with pytest.raises(ValueError, match="takes no vocab_size"):
+        TrainConfig(vocab_size=100)
+    with pytest.raises(ValueError, match="unknown task"):
+        TrainConfig(task="poems")
+
+
+def test_the_train_command_offers_every_recipe():
+    from paradec.commands.train import MODELS
+
+    assert MODELS == tuple(RECIPES) and set(RECIPES) == set(SHIPPED)
+
+
+def test_speed_at_equal_accuracy_picks_the_fastest_setting_at_least_as_accurate():
+    rows = [{"rule": "threshold", "label": "t1", "accuracy": 0.9, "tokens_per_call": 2.0},
+            {"rule": "threshold", "label": "t2", "accuracy": 0.8, "tokens_per_call": 4.0},
+            {"rule": "frechet", "label": "f1", "accuracy": 0.85, "tokens_per_call": 3.0},
+            {"rule": "frechet", "label": "f2", "accuracy": 0.95, "tokens_per_call": 1.0},
+            {"rule": "tight", "label": "g", "accuracy": 0.8, "tokens_per_call": 5.0}]
+    out = at_equal_accuracy(rows, ("frechet", "tight"), "threshold")
+    assert [(r["label"], r["match"] and r["match"]["label"]) for r in out] == \
+        [("f1", "t1"), ("f2", None), ("g", "t2")]
+    assert out[0]["ratio"] == 1.5 and out[1]["ratio"] is None and out[2]["ratio"] == 1.25
+    with pytest.raises(ValueError, match="accuracies"):
+        at_equal_accuracy([{**rows[0], "accuracy": None}], ("frechet",), "threshold")
+
+
+def test_report_publishes_a_second_shipped_model_under_its_own_docs_folder():
+    from pathlib import Path
+
+    from paradec.experiments.options import ReportOptions
+
+    assert ReportOptions().docs_dir == Path("docs")
+    assert ReportOptions(model="tiny-words").docs_dir == Path("docs") / "tiny-words"
+    assert ReportOptions(model="tiny-words", dtype="bfloat16").docs_dir is None
+    with pytest.raises(ValueError, match="unknown cache"):
+        ReportOptions(cache="triple")
+
+
+def test_forward_of_tiny_words_is_finite(tiny_words):
+    ids = torch.tensor([tiny_words.encode("Ava has 5 cups.")[0] + [3] * 8])
+    positions = torch.arange(ids.shape[1])[None]
+    with torch.no_grad():
+        logits = tiny_words.forward(ids, positions)
+    assert logits.shape == (1, ids.shape[1], 4096) and torch.isfinite(logits).all()
