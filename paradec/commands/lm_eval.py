@@ -4,9 +4,9 @@
         --tasks gsm8k --batch_size 8 --output_path results.json --log_samples
 
 lm-eval's own evaluator runs (``lm_eval.simple_evaluate``) with the ``paradec`` model; the
-shipped offline task ``paradec_arith`` is always on the task path. The results JSON is
-lm-eval's, with per-request statistics in each sample's ``paradec`` entry and a
-``paradec`` summary (docs/lm_eval.md).
+shipped offline tasks ``paradec_arith`` and ``paradec_words`` are always on the task path.
+The results JSON is lm-eval's, with per-request statistics in each sample's ``paradec``
+entry and a ``paradec`` summary (docs/lm_eval.md).
 """
 
 from __future__ import annotations

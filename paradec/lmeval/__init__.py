@@ -5,7 +5,8 @@ offline task over the shipped model's held-out problems. [docs/lm_eval.md]
 - :mod:`.model`: ``ParadecLM``, registered as ``paradec`` (imports lm-eval).
 - :mod:`.run`: :func:`~paradec.lmeval.run.evaluate`, lm-eval's own evaluator with paradec's
   tasks included and per-request statistics merged into its output.
-- ``tasks/``: ``paradec_arith.yaml`` (reads the problems from the installed package).
+- ``tasks/``: ``paradec_arith.yaml`` and ``paradec_words.yaml`` (read the problems from the
+  installed package).
 """
 
 from pathlib import Path

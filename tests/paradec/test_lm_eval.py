@@ -110,3 +110,22 @@ def test_model_args_kinds_are_checked_before_anything_loads():
     assert parse_model_args({"delta": "0.25", "chat": "true", "freedave": "auto"}).chat
     with pytest.raises(ValueError, match="steps='2.5': expected an integer"):
         parse_model_args({"steps": "2.5"})
+
+
+def test_the_word_problem_task_scores_tiny_words_like_paradec_eval():
+    from paradec.lmeval.run import evaluate as lm_evaluate
+    from realmodel.engine import DecodeConfig
+    from realmodel.models import load_denoiser
+    from realmodel.shipped import heldout_problems
+    from realmodel.shipped.evaluate import evaluate
+    from theory import Threshold
+
+    n = 6
+    results = lm_evaluate("model=tiny-words,rule=threshold,tau=0.9,cache=dual",
+                          ["paradec_words"], batch_size=3, limit=n, log_samples=True)
+    config = DecodeConfig(rule=Threshold(0.9), gen_length=128, block_length=32, cache="dual")
+    row = evaluate(load_denoiser("tiny-words"), heldout_problems("tiny-words")[:n], config,
+                   batch_size=3)
+    assert results["results"]["paradec_words"]["acc,none"] == row.accuracy
+    samples = results["samples"]["paradec_words"]
+    assert sum(s["paradec"]["calls"] for s in samples) / n == row.calls

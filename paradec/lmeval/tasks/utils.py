@@ -1,4 +1,5 @@
-"""Functions of the ``paradec_arith`` lm-eval task (paradec_arith.yaml names them)."""
+"""Functions of the ``paradec_arith`` and ``paradec_words`` lm-eval tasks (their YAML files
+name them): the held-out problems of the shipped models tiny-arith and tiny-words."""
 
 from __future__ import annotations
 
@@ -6,13 +7,22 @@ from typing import Any
 
 
 def heldout(**kwargs: Any) -> Any:
-    """The shipped held-out problems as a datasets.DatasetDict with one ``test`` split."""
+    """tiny-arith's held-out problems as a datasets.DatasetDict with one ``test`` split."""
+    return _dataset("tiny-arith")
+
+
+def heldout_words(**kwargs: Any) -> Any:
+    """tiny-words' held-out word problems, likewise."""
+    return _dataset("tiny-words")
+
+
+def _dataset(model: str) -> Any:
     import datasets
 
     from realmodel.shipped import heldout_problems
 
     rows = [{"prompt": p.prompt, "response": p.response, "answer": p.answer}
-            for p in heldout_problems()]
+            for p in heldout_problems(model)]
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})
 
 
