@@ -24,7 +24,7 @@ from realmodel.shipped import (
     shipped_path,
     task_of,
 )
-from realmodel.shipped import words as W
+from realmodel.shipped import words
 from realmodel.shipped.subword import SPECIALS, train_tokenizer
 from realmodel.shipped.train import RECIPES, TrainConfig, encode_batch, train
 from theory import Quota
@@ -41,28 +41,28 @@ def test_every_worked_step_and_answer_of_a_word_problem_is_right():
     rng = np.random.default_rng(0)
     kinds = set()
     for _ in range(2000):
-        p = W.sample_problem(rng)
+        p = words.sample_problem(rng)
         steps = STEP.findall(p.response)
         assert steps, p.response
         for a, op, b, c in steps:
             a, b, c = int(a), int(b), int(c)
             assert c == {"+": a + b, "-": a - b, "x": a * b}[op], p.response
-            assert 0 <= min(a, b, c) and max(a, b, c) < W.LIMIT
+            assert 0 <= min(a, b, c) and max(a, b, c) < words.LIMIT
         assert extract_answer(p.response) == p.answer == int(steps[-1][3])
         kinds.add(" ".join(p.response.split()[:2]))
-    assert len(kinds) == len(W.KINDS)
+    assert len(kinds) == len(words.KINDS)
 
 
 def test_word_problems_are_seeded():
-    a = [W.sample_problem(np.random.default_rng(3)) for _ in range(3)]
-    b = [W.sample_problem(np.random.default_rng(3)) for _ in range(3)]
+    a = [words.sample_problem(np.random.default_rng(3)) for _ in range(3)]
+    b = [words.sample_problem(np.random.default_rng(3)) for _ in range(3)]
     assert a == b
 
 
 def test_word_heldout_set_is_committed_distinct_regenerable_and_kept_out_of_training():
-    held = W.heldout_problems()
-    assert held == W.make_heldout()
-    assert len({p.prompt for p in held}) == W.HELDOUT_SIZE
+    held = words.heldout_problems()
+    assert held == words.make_heldout()
+    assert len({p.prompt for p in held}) == words.HELDOUT_SIZE
     seen = {p.prompt for p in held}
     stream = TASKS["words"].stream(np.random.default_rng(0))
     assert not any(next(stream).prompt in seen for _ in range(3000))
@@ -70,7 +70,7 @@ def test_word_heldout_set_is_committed_distinct_regenerable_and_kept_out_of_trai
 
 def test_bpe_tokenizer_is_deterministic_round_trips_and_splits_digits():
     rng = np.random.default_rng(1)
-    texts = [s for p in (W.sample_problem(rng) for _ in range(400)) for s in
+    texts = [s for p in (words.sample_problem(rng) for _ in range(400)) for s in
              (p.prompt, p.response)]
     a, b = train_tokenizer(texts, 600), train_tokenizer(texts, 600)
     assert a.get_vocab() == b.get_vocab() and len(a) == 600
