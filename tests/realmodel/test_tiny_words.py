@@ -23,8 +23,8 @@ from realmodel.shipped import (
     problem_prompts,
     shipped_path,
     task_of,
+    words,
 )
-from realmodel.shipped import words
 from realmodel.shipped.subword import SPECIALS, train_tokenizer
 from realmodel.shipped.train import RECIPES, TrainConfig, encode_batch, train
 from theory import Quota
