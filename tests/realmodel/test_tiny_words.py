@@ -208,3 +208,16 @@ def test_forward_of_tiny_words_is_finite(tiny_words):
     with torch.no_grad():
         logits = tiny_words.forward(ids, positions)
     assert logits.shape == (1, ids.shape[1], 4096) and torch.isfinite(logits).all()
+
+
+def test_retraining_a_words_model_gives_the_same_bits(tmp_path, monkeypatch):
+    from realmodel.shipped import tasks
+
+    monkeypatch.setattr(tasks, "TOKENIZER_PROBLEMS", 300)
+    cfg = TrainConfig(task="words", vocab_size=600, steps=3, batch_size=2, d_model=16,
+                      n_layers=1, n_heads=2, mlp_hidden_size=32, gen_length=128,
+                      block_length=32, warmup=1, threads=1)
+    for name in ("a", "b"):
+        train(cfg, tmp_path / name)
+    for file in ("model.safetensors", "tokenizer.json"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
