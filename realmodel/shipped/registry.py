@@ -33,8 +33,10 @@ SHIPPED: dict[str, Path] = {"tiny-arith": _ROOT / "tiny-arith",
                             "tiny-words": _ROOT / "tiny-words"}
 DEFAULT_MODEL = "tiny-arith"
 #: static accuracy a shipped model must reach on 100+ held-out problems in the report (a
-#: check that the committed weights are the trained ones; set below what each reached).
-MIN_STATIC_ACCURACY: dict[str, float] = {"tiny-arith": 0.8, "tiny-words": 0.5}
+#: check that the committed weights are the trained ones; set below what it reached).
+#: tiny-words has none: its accuracy is too low to tell trained weights from others
+#: (docs/shipped.md); its tests check what it did learn instead.
+MIN_STATIC_ACCURACY: dict[str, float] = {"tiny-arith": 0.8}
 
 
 def shipped_path(name: str | Path) -> Path:
@@ -68,9 +70,9 @@ def generation_defaults(name: str | Path) -> dict[str, Any]:
     return {"gen_length": int(raw["gen_length"]), "block_length": int(raw["block_length"])}
 
 
-def min_static_accuracy(name: str | Path) -> float:
-    """The report's floor for a shipped model's static accuracy (0 for other folders)."""
-    return MIN_STATIC_ACCURACY.get(str(name), 0.0)
+def min_static_accuracy(name: str | Path) -> float | None:
+    """The report's floor for a shipped model's static accuracy (None: no floor)."""
+    return MIN_STATIC_ACCURACY.get(str(name))
 
 
 def task_of(name: str | Path) -> Task:

@@ -48,7 +48,8 @@ class TrainConfig:
     """Task, model shape, optimisation and decoding defaults of a shipped model.
 
     ``task``: a name of :data:`realmodel.shipped.tasks.TASKS`; ``vocab_size``: the size of
-    a subword task's BPE vocabulary (None for the character task)."""
+    a subword task's BPE vocabulary (None for the character task); ``weight_tying``: the
+    LM head shares the input embedding (LLaDA-8B does not)."""
 
     task: str = "arith"
     vocab_size: int | None = None
@@ -64,6 +65,7 @@ class TrainConfig:
     n_layers: int = 3
     n_heads: int = 4
     mlp_hidden_size: int = 256
+    weight_tying: bool = False
     gen_length: int = 32
     block_length: int = 8
     seed: int = 0
@@ -94,6 +96,7 @@ def model_config(cfg: TrainConfig, tokenizer: Any) -> LLaDAConfig:
     return LLaDAConfig(d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
                        mlp_hidden_size=cfg.mlp_hidden_size, vocab_size=len(tokenizer),
                        max_sequence_length=task_named(cfg.task).prompt_tokens + cfg.gen_length,
+                       weight_tying=cfg.weight_tying,
                        rope_theta=10000.0, mask_token_id=tokenizer.mask_token_id,
                        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
 
