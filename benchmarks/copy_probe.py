@@ -1,0 +1,94 @@
+"""Does a tiny-words checkpoint copy from its context? Two probes behind docs/LOG.md.
+
+    PYTHONPATH=. python benchmarks/copy_probe.py FOLDER [FOLDER ...]
+
+1. **Item slot.** A compare problem whose item is "apples" or "tulips" in the prompt and,
+   independently, in the response; the response's second item slot is masked. A model
+   that copies puts its mass on the item of the context; one that does not gives the same
+   distribution in all four cases.
+2. **Teacher-forced accuracy.** The first 64 held-out problems with half the response
+   masked (seed 0): the share of masked positions predicted right, over all of them, the
+   digits, and the words of four or more letters that also occur in the prompt (names and
+   items: the copies).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import torch
+
+from realmodel.model.denoiser import prompt_ids
+from realmodel.shipped import heldout_problems, load_shipped
+from realmodel.shipped.train import encode_batch
+
+PROMPT = ("Lars has 24 {it}. Zara has 5 more {it} than Lars. How many {it} do Lars and "
+          "Zara have together?")
+ANSWER = ("First we find how many {it} Zara has. Zara has 5 more than Lars, so Zara has "
+          "24 + 5 = 29 {it}. Together they have 24 + 29 = 53 {it}. So Lars and Zara have 53 "
+          "{it} together. #### 53")
+FUNCTION_WORDS = {"many", "have", "more", "than", "does", "with", "each", "they", "together"}
+
+
+def item_slot(den: Any) -> list[tuple[str, str, float, float]]:
+    """(prompt item, response item, P(apples), P(tulips)) at the masked slot."""
+    tok, mask = den.tokenizer, den.specials.mask_id
+    eot, eos = tok.convert_tokens_to_ids("<|eot_id|>"), den.specials.eos_id
+    ids = {w: tok(" " + w, add_special_tokens=False)["input_ids"] for w in ("apples", "tulips")}
+    out = []
+    for a, b in (("apples", "apples"), ("tulips", "tulips"), ("apples", "tulips"),
+                 ("tulips", "apples")):
+        p = prompt_ids(tok, PROMPT.format(it=a), chat=True)
+        r = tok(ANSWER.format(it=b), add_special_tokens=False)["input_ids"]
+        x = torch.tensor([p + r + [eot] + [eos] * (127 - len(r))])
+        slots = [i for i in range(len(r)) if r[i:i + len(ids[b])] == ids[b]]
+        x[0, len(p) + slots[1]] = mask
+        with torch.no_grad():
+            probs = den.forward(x, torch.arange(x.shape[1])[None])[0, len(p) + slots[1]]
+        probs = probs.softmax(-1)
+        out.append((a, b, float(probs[ids["apples"][0]]), float(probs[ids["tulips"][0]])))
+    return out
+
+
+def teacher_forced(den: Any, folder: str) -> dict[str, tuple[int, float]]:
+    """{kind: (masked positions, share predicted right)}."""
+    tok = den.tokenizer
+    problems = heldout_problems(folder)[:64]
+    x, key_ok, pos, P = encode_batch(problems, tok, 128)
+    gen = torch.Generator().manual_seed(0)
+    masked = torch.rand(x.shape[0], x.shape[1] - P, generator=gen) < 0.5
+    noisy = x.clone()
+    noisy[:, P:] = torch.where(masked, den.specials.mask_id, x[:, P:])
+    with torch.no_grad():
+        logits = den.model(noisy, pos, allowed=key_ok[:, None, :])[:, P:]
+    right = logits.argmax(-1) == x[:, P:]
+    names = tok.convert_ids_to_tokens
+    digit = torch.tensor([[names(int(t)).isdigit() for t in row] for row in x[:, P:]])
+    copy = torch.zeros_like(masked)
+    for i in range(x.shape[0]):
+        seen = set(x[i, :P][key_ok[i, :P]].tolist())
+        for j, t in enumerate(x[i, P:].tolist()):
+            w = names(t).lstrip("Ġ")
+            copy[i, j] = t in seen and w.isalpha() and len(w) > 3 and w not in FUNCTION_WORDS
+    return {kind: (int(sel.sum()), float(right[sel].float().mean()))
+            for kind, sel in (("all", masked), ("digits", digit & masked),
+                              ("copies", copy & masked))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("folders", nargs="+", help="tiny-words checkpoint folders (or names)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    for folder in args.folders:
+        den = load_shipped(folder)
+        print(folder)
+        for a, b, pa, pt in item_slot(den):
+            print(f"  prompt {a:<7} response {b:<7} P(apples) {pa:.3f}  P(tulips) {pt:.3f}")
+        for kind, (n, acc) in teacher_forced(den, folder).items():
+            print(f"  masked {kind:<7} {n:5d} positions, predicted right {acc:.3f}")
+
+
+if __name__ == "__main__":
+    main()
