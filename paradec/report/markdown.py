@@ -98,9 +98,11 @@ def _anchors(sec: dict[str, Any]) -> list[str]:
     if t09 is not None:
         ours[0] = f"{t09['tokens_per_call']:.2f}"
         if t09["accuracy"] is not None:
-            ok = [r for r in rows if r["rule"] == "frechet" and r["accuracy"] >= t09["accuracy"]]
-            if ok:
-                best = max(ok, key=lambda r: r["tokens_per_call"])
+            from realmodel.shipped import at_equal_accuracy
+
+            pool = [t09, *(r for r in rows if r["rule"] == "frechet")]
+            best = at_equal_accuracy(pool, ("threshold",), "frechet")[0]["match"]
+            if best is not None:
                 ours[1] = (f"{best['tokens_per_call'] / t09['tokens_per_call']:.2f}x tokens "
                            f"per call, {best['wall_ratio'] / t09['wall_ratio']:.2f}x wall "
                            f"({best['label']}, accuracy {best['accuracy']:.3f} vs "
