@@ -10,10 +10,18 @@ the same dtype (calls and wall time) and against the same rule without cache (wa
 and the share of tokens that equal the uncached run's: caches change the function being
 decoded).
 
-A second table measures batch invariance: prompts decoded alone vs together in one
+Every configuration runs at each batch size of ``--batch`` (default 1 and 8: that many
+random prompts of the same length, decoded together).
+
+A second table (``--shipped``) decodes the shipped model ``tiny-arith`` (498k parameters:
+its forward is a few milliseconds, so the engine's own work shows) on its first 16
+held-out prompts at batch 1: static decoding, threshold 0.9 and exact FreeDave K = 4 over
+static decoding, caches none and dual, with the same columns.
+
+A third table measures batch invariance: prompts decoded alone vs together in one
 left-padded batch, share of generated tokens that differ, per dtype and cache mode.
 
-Run:  PYTHONPATH=. python benchmarks/bench_decode.py [--quick] [--json OUT]
+Run:  PYTHONPATH=. python benchmarks/bench_decode.py [--quick] [--shipped] [--json OUT]
 The random model's confidences are shaped by its logit scale, not by language: calls per
 rule are mechanics, not a quality claim.
 """
@@ -24,12 +32,13 @@ import argparse
 import json
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from realmodel.engine import DecodeConfig, decode
+from realmodel.engine import DecodeConfig, Engine, decode
 from realmodel.engine.prompts import Prompt
 from realmodel.machine import describe_cpu
 from realmodel.model.denoiser import LLaDADenoiser
@@ -47,7 +56,7 @@ class Setup:
     gen_length: int = 256
     block_length: int = 32
     prompt_length: int = 64
-    n_prompts: int = 1
+    batches: tuple[int, ...] = (1, 8)
     logit_scale: float = 10.0
     seed: int = 0
     quick: bool = False
@@ -63,40 +72,80 @@ def make_model(setup: Setup, dtype: torch.dtype) -> LLaDADenoiser:
 
 def make_prompts(setup: Setup, vocab: int, lengths: list[int] | None = None) -> list[Prompt]:
     gen = torch.Generator().manual_seed(setup.seed + 1)
-    lengths = lengths or [setup.prompt_length] * setup.n_prompts
+    lengths = lengths or [setup.prompt_length]
     return [Prompt(ids=tuple(torch.randint(4, vocab, (n,), generator=gen).tolist()),
                    name=f"random-{i}") for i, n in enumerate(lengths)]
 
 
 def compute_matrix(setup: Setup) -> list[dict[str, Any]]:
-    """One row per (dtype, rule, cache); ratios against this run's own baselines."""
+    """One row per (dtype, batch, rule, cache); ratios against this run's own baselines."""
     rows = []
     for dtype_name in setup.dtypes:
         denoiser = make_model(setup, DTYPES[dtype_name])
-        prompts = make_prompts(setup, denoiser.vocab_size)
-        decode(denoiser, prompts[:1], DecodeConfig(gen_length=setup.block_length,
-                                                   block_length=setup.block_length))  # warm-up
-        outputs: dict[tuple[str, str], list[list[int]]] = {}
-        for label, (rule, value) in RULES.items():
-            for cache in CACHES:
-                config = DecodeConfig(rule=make_rule(rule, value), gen_length=setup.gen_length,
-                                      block_length=setup.block_length, cache=cache)
-                result = decode(denoiser, prompts, config)
-                outputs[label, cache] = [s.generated for s in result.sequences]
-                rows.append({"dtype": dtype_name, "rule": label, "cache": cache,
-                             "calls": result.calls, "tokens": result.generated_tokens,
-                             "tokens_per_call": result.tokens_per_call,
-                             "wall_s": result.wall_seconds,
-                             "forward_share": result.forward_seconds / result.wall_seconds,
-                             "tokens_per_s": result.tokens_per_second,
-                             "agree_with_none": _agreement(outputs[label, cache],
-                                                           outputs[label, "none"])})
+        decode(denoiser, make_prompts(setup, denoiser.vocab_size),
+               DecodeConfig(gen_length=setup.block_length,
+                            block_length=setup.block_length))  # warm-up
+        for batch in setup.batches:
+            prompts = make_prompts(setup, denoiser.vocab_size, [setup.prompt_length] * batch)
+            outputs: dict[tuple[str, str], list[list[int]]] = {}
+            for label, (rule, value) in RULES.items():
+                for cache in CACHES:
+                    config = DecodeConfig(rule=make_rule(rule, value),
+                                          gen_length=setup.gen_length,
+                                          block_length=setup.block_length, cache=cache)
+                    result = decode(denoiser, prompts, config, batch_size=batch)
+                    outputs[label, cache] = [s.generated for s in result.sequences]
+                    rows.append({"dtype": dtype_name, "batch": batch, "rule": label,
+                                 "cache": cache, **_timings(result),
+                                 "agree_with_none": _agreement(outputs[label, cache],
+                                                               outputs[label, "none"])})
     for row in rows:
-        base = _find(rows, row["dtype"], "static", "none")
-        same = _find(rows, row["dtype"], row["rule"], "none")
+        base = _find(rows, row["dtype"], row["batch"], "static", "none")
+        same = _find(rows, row["dtype"], row["batch"], row["rule"], "none")
         row["calls_vs_static_none"] = base["calls"] / row["calls"]
         row["speed_vs_static_none"] = base["wall_s"] / row["wall_s"]
         row["speed_vs_rule_none"] = same["wall_s"] / row["wall_s"]
+    return rows
+
+
+def _timings(result: Any) -> dict[str, Any]:
+    return {"calls": result.calls, "tokens": result.generated_tokens,
+            "tokens_per_call": result.tokens_per_call, "wall_s": result.wall_seconds,
+            "forward_share": result.forward_seconds / result.wall_seconds,
+            "tokens_per_s": result.tokens_per_second}
+
+
+def compute_shipped(name: str = "tiny-arith", n_prompts: int = 16, K: int = 4
+                    ) -> list[dict[str, Any]]:
+    """The shipped model at batch 1: static, threshold 0.9 and FreeDave K over static
+    decoding, caches none and dual (float32); ratios against static without cache."""
+    from realmodel.freedave import FreeDaveConfig, freedave_decode
+    from realmodel.models import load_denoiser
+    from realmodel.shipped import generation_defaults, heldout_problems, problem_prompts
+
+    denoiser = load_denoiser(name)
+    prompts = problem_prompts(heldout_problems(name)[:n_prompts], denoiser)
+    lengths = generation_defaults(name)
+    rows = []
+    for cache in ("none", "dual"):
+        for label in ("static", "threshold 0.9", f"freedave K={K}"):
+            rule = make_rule(*RULES["static" if label.startswith("freedave") else label])
+            engine = Engine(denoiser, DecodeConfig(rule=rule, cache=cache, **lengths))
+            run: Callable[[], Any] = (lambda e=engine: e.decode(prompts)) \
+                if not label.startswith("freedave") else \
+                (lambda e=engine: freedave_decode(e, FreeDaveConfig(K=K), prompts).result)
+            run()  # warm-up
+            result = run()
+            rows.append({"model": name, "rule": label, "cache": cache, **_timings(result),
+                         "generated": [s.generated for s in result.sequences]})
+    base = next(r for r in rows if (r["rule"], r["cache"]) == ("static", "none"))
+    for row in rows:
+        row["calls_vs_static_none"] = base["calls"] / row["calls"]
+        row["speed_vs_static_none"] = base["wall_s"] / row["wall_s"]
+        same = next(r for r in rows if r["cache"] == row["cache"] and r["rule"] == "static")
+        row["same_as_static"] = row["generated"] == same["generated"]
+    for row in rows:
+        del row["generated"]
     return rows
 
 
@@ -130,23 +179,36 @@ def _agreement(a: list[list[int]], b: list[list[int]]) -> float:
     return sum(x == y for x, y in pairs) / len(pairs)
 
 
-def _find(rows: list[dict[str, Any]], dtype: str, rule: str, cache: str) -> dict[str, Any]:
-    return next(r for r in rows if (r["dtype"], r["rule"], r["cache"]) == (dtype, rule, cache))
+def _find(rows: list[dict[str, Any]], dtype: str, batch: int, rule: str, cache: str
+          ) -> dict[str, Any]:
+    return next(r for r in rows
+                if (r["dtype"], r["batch"], r["rule"], r["cache"]) == (dtype, batch, rule, cache))
 
 
-def format_tables(matrix: list[dict[str, Any]], invariance: list[dict[str, Any]]) -> str:
+def format_tables(matrix: list[dict[str, Any]], invariance: list[dict[str, Any]],
+                  shipped: list[dict[str, Any]] | None = None) -> str:
     lines = []
     if matrix:
-        lines += ["| dtype | rule | cache | calls | tokens/call | wall s | forward share | "
-                  "tokens/s | calls ratio | speed vs static none | speed vs rule none | "
-                  "tokens = uncached |",
-                  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["| dtype | batch | rule | cache | calls | tokens/call | wall s | "
+                  "forward share | tokens/s | calls ratio | speed vs static none | "
+                  "speed vs rule none | tokens = uncached |",
+                  "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in matrix:
-        lines.append(f"| {r['dtype']} | {r['rule']} | {r['cache']} | {r['calls']} | "
-                     f"{r['tokens_per_call']:.2f} | {r['wall_s']:.1f} | "
-                     f"{r['forward_share']:.2f} | {r['tokens_per_s']:.1f} "
+        lines.append(f"| {r['dtype']} | {r['batch']} | {r['rule']} | {r['cache']} | "
+                     f"{r['calls']} | {r['tokens_per_call']:.2f} | {r['wall_s']:.1f} | "
+                     f"{r['forward_share']:.3f} | {r['tokens_per_s']:.1f} "
                      f"| {r['calls_vs_static_none']:.2f}x | {r['speed_vs_static_none']:.2f}x | "
                      f"{r['speed_vs_rule_none']:.2f}x | {r['agree_with_none']:.1%} |")
+    if shipped:
+        lines += ["", "| model (batch 1) | rule | cache | calls | tokens/call | wall s | "
+                  "forward share | calls ratio | speed vs static none | output = static |",
+                  "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+        for r in shipped:
+            lines.append(f"| {r['model']} | {r['rule']} | {r['cache']} | {r['calls']} | "
+                         f"{r['tokens_per_call']:.2f} | {r['wall_s']:.2f} | "
+                         f"{r['forward_share']:.3f} | {r['calls_vs_static_none']:.2f}x | "
+                         f"{r['speed_vs_static_none']:.2f}x | "
+                         f"{'yes' if r['same_as_static'] else 'no'} |")
     if invariance:
         lines += ["", "| dtype | cache | rule | tokens differing alone vs batch | sequences "
                   "differing |", "|---|---|---|---:|---:|"]
@@ -167,6 +229,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--invariance-only", action="store_true")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--dtypes", nargs="+", choices=tuple(DTYPES), default=list(DTYPES))
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 8],
+                        help="batch sizes of the matrix (default 1 8)")
+    parser.add_argument("--skip-matrix", action="store_true")
+    parser.add_argument("--shipped", action="store_true",
+                        help="also the shipped-model table (tiny-arith, batch 1, FreeDave)")
     parser.add_argument("--skip-invariance", action="store_true")
     parser.add_argument("--json", help="also write all numbers here")
     args = parser.parse_args(argv)
@@ -176,18 +243,20 @@ def main(argv: list[str] | None = None) -> None:
                   block_length=args.block or defaults[1],
                   prompt_length=args.prompt_length or defaults[2], quick=args.quick,
                   logit_scale=4.0 if args.quick else 10.0, dtypes=tuple(args.dtypes),
-                  invariance_prompts=args.invariance_prompts)
+                  invariance_prompts=args.invariance_prompts, batches=tuple(args.batch))
     tic = time.perf_counter()
-    matrix = [] if args.invariance_only else compute_matrix(setup)
+    matrix = [] if args.invariance_only or args.skip_matrix else compute_matrix(setup)
+    shipped = compute_shipped() if args.shipped else []
     invariance = [] if args.skip_invariance else compute_invariance(setup)
     env = {"setup": vars(setup), "threads": torch.get_num_threads(), "torch": torch.__version__,
            "machine": platform.machine(), "cpu": describe_cpu(),
            "total_s": time.perf_counter() - tic}
-    print(format_tables(matrix, invariance))
+    print(format_tables(matrix, invariance, shipped))
     print(f"\n{json.dumps(env)}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"env": env, "matrix": matrix, "invariance": invariance}, fh, indent=1)
+            json.dump({"env": env, "matrix": matrix, "shipped": shipped,
+                       "invariance": invariance}, fh, indent=1)
 
 
 if __name__ == "__main__":

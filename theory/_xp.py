@@ -16,11 +16,37 @@ import numpy as np
 Array = Any  # an array of the array API standard (numpy.ndarray, torch.Tensor, ...)
 
 
+_NAMESPACES: dict[type, Any] = {}
+
+
 def namespace(*arrays: Array) -> Any:
-    """The array-API namespace of ``arrays`` (numpy for Python scalars and lists)."""
+    """The array-API namespace of ``arrays`` (numpy for Python scalars and lists).
+
+    One array of a type seen before is answered from a cache: the decode loop asks for
+    the namespace of small arrays many times per step."""
+    if len(arrays) == 1 and type(arrays[0]) in _NAMESPACES:
+        return _NAMESPACES[type(arrays[0])]
+    ns = _namespace(*arrays)
+    if len(arrays) == 1 and (is_numpy(arrays[0]) or _is_torch(arrays[0])):
+        _NAMESPACES[type(arrays[0])] = ns
+    return ns
+
+
+def _namespace(*arrays: Array) -> Any:
     arrays = tuple(np.asarray(a) if isinstance(a, (list, tuple, float, int)) else a
                    for a in arrays)
     return array_api_compat.array_namespace(*arrays)
+
+
+_TORCH_TYPES: dict[type, bool] = {}
+
+
+def _is_torch(x: Array) -> bool:
+    """``array_api_compat.is_torch_array``, answered per type from a cache."""
+    kind = type(x)
+    if kind not in _TORCH_TYPES:
+        _TORCH_TYPES[kind] = array_api_compat.is_torch_array(x)
+    return _TORCH_TYPES[kind]
 
 
 def is_numpy(x: Array) -> bool:
@@ -29,7 +55,7 @@ def is_numpy(x: Array) -> bool:
 
 def cummax(xp: Any, x: Array) -> Array:
     """Running maximum along the last axis (absent from the array API standard)."""
-    if array_api_compat.is_torch_array(x):
+    if _is_torch(x):
         return x.cummax(dim=-1).values
     return xp.asarray(np.maximum.accumulate(np.asarray(x), axis=-1))
 
@@ -42,9 +68,11 @@ def float_dtype(xp: Any, x: Array, minimum_bits: int = 32) -> Any:
 
 
 def to_numpy(x: Array) -> np.ndarray:
-    """A numpy copy of ``x`` (moves torch tensors to the CPU)."""
-    if array_api_compat.is_torch_array(x):
-        return x.detach().cpu().numpy()
+    """``x`` as a numpy array: a zero-copy view of a CPU torch tensor (moved to the CPU
+    otherwise); bfloat16, which numpy lacks, becomes float32 (exactly)."""
+    if _is_torch(x):
+        x = x.detach().cpu()
+        return (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy()
     return np.asarray(x)
 
 
@@ -54,20 +82,83 @@ def any_true(xp: Any, x: Array) -> bool:
 
 def cpu_torch(x: Array) -> bool:
     """True for a torch tensor on the CPU (numpy can view it without a copy)."""
-    return array_api_compat.is_torch_array(x) and x.device.type == "cpu"
+    return _is_torch(x) and x.device.type == "cpu"
 
 
 def from_numpy_like(x: np.ndarray, like: Array) -> Array:
     """``x`` as an array of ``like``'s library (zero copy for CPU torch)."""
-    if array_api_compat.is_torch_array(like):
-        return array_api_compat.array_namespace(like).asarray(np.ascontiguousarray(x))
+    if _is_torch(like):
+        return namespace(like).asarray(np.ascontiguousarray(x))
     return x
 
 
 def supports_float64(xp: Any, like: Array) -> bool:
-    """Whether ``like``'s device can hold float64 (Apple's MPS cannot)."""
-    try:
-        xp.zeros(1, dtype=xp.float64, device=getattr(like, "device", None))
-        return True
-    except (TypeError, RuntimeError):
-        return False
+    """Whether ``like``'s device can hold float64 (Apple's MPS cannot); asked once per
+    library and device type."""
+    device = getattr(like, "device", None)
+    key = (xp.__name__, getattr(device, "type", str(device)))
+    if key not in _FLOAT64:
+        try:
+            xp.zeros(1, dtype=xp.float64, device=device)
+            _FLOAT64[key] = True
+        except (TypeError, RuntimeError):
+            _FLOAT64[key] = False
+    return _FLOAT64[key]
+
+
+_FLOAT64: dict[tuple[str, str], bool] = {}
+
+
+def max_argmax(xp: Any, x: Array) -> tuple[Array, Array]:
+    """The maximum along the last axis and its index (the first one on ties), in one
+    pass for torch."""
+    if _is_torch(x):
+        values, index = x.max(dim=-1)
+        return values, index
+    index = xp.argmax(x, axis=-1)
+    return xp.take_along_axis(x, index[..., None], axis=-1)[..., 0], index
+
+
+def set_at(x: Array, index: Array, value: float) -> Array:
+    """``x[..., index] = value`` in place along the last axis (``index`` has x's shape
+    without the last axis); returns ``x``."""
+    if _is_torch(x):
+        return x.scatter_(-1, index[..., None], value)
+    np.put_along_axis(x, np.asarray(index)[..., None], value, axis=-1)
+    return x
+
+
+def nansum(xp: Any, x: Array) -> Array:
+    """Sum along the last axis with NaN entries left out (numpy's and torch's nansum,
+    absent from the array API standard)."""
+    return xp.nansum(x, axis=-1)
+
+
+def take_last(xp: Any, x: Array, index: Array) -> Array:
+    """``take_along_axis(x, index, axis=-1)`` for 2-d ``x`` and ``index`` (rows, k),
+    without the generic index building that dominates on the small arrays of a decode
+    step."""
+    if _is_torch(x):
+        return x.gather(-1, index)
+    if x.ndim != 2:
+        return xp.take_along_axis(x, index, axis=-1)
+    return x[np.arange(x.shape[0])[:, None], index]
+
+
+def at_least(xp: Any, x: Array, low: float) -> Array:
+    """max(x, low) elementwise (NaN stays NaN), as ``clip(x, low, None)``."""
+    if _is_torch(x):
+        return x.clamp_min(low)
+    return np.maximum(x, low)
+
+
+def logsumexp(xp: Any, x: Array) -> Array:
+    """log sum exp along the last axis, relative to the row maximum m (any m = -inf row
+    gives -inf): m + log sum exp(x - m). torch's fused reduction; the same formula in
+    numpy."""
+    if _is_torch(x):
+        return x.logsumexp(dim=-1)
+    m = xp.max(x, axis=-1)
+    shift = xp.where(m > -float("inf"), m, xp.zeros_like(m))
+    with np.errstate(divide="ignore"):
+        return shift + xp.log(xp.sum(xp.exp(x - shift[..., None]), axis=-1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._xp import Array, cummax, namespace
+from theory._xp import Array, at_least, cummax, namespace, take_last
 
 __all__ = ["joint_lower_bound", "frechet_margin", "tight_margin", "factor_core",
            "heterogeneity_bonus", "spread_bonus", "at_prefix"]
@@ -40,7 +40,7 @@ def joint_lower_bound(r_sorted: Array, clip: bool = True) -> Array:
     r_sorted = _as_array(r_sorted)
     xp = namespace(r_sorted)
     L = 1.0 - xp.cumulative_sum(r_sorted, axis=-1)
-    return xp.clip(L, 0.0, None) if clip else L
+    return at_least(xp, L, 0.0) if clip else L
 
 
 def frechet_margin(r_sorted: Array, clip: bool = True) -> Array:
@@ -117,5 +117,5 @@ def at_prefix(x: Array, n: Array) -> Array:
     n = xp.astype(xp.asarray(n, device=getattr(x, "device", None)), xp.int64)
     if x.shape[-1] == 0:
         return xp.full(n.shape, float("nan"), dtype=x.dtype, device=getattr(x, "device", None))
-    v = xp.take_along_axis(x, xp.clip(n - 1, 0, None)[:, None], axis=-1)[:, 0]
+    v = take_last(xp, x, at_least(xp, n - 1, 0)[:, None])[:, 0]
     return xp.where(n > 0, v, float("nan"))

@@ -14,7 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from theory._xp import Array, float_dtype, namespace, supports_float64
+from theory._xp import (
+    Array,
+    float_dtype,
+    logsumexp,
+    max_argmax,
+    namespace,
+    nansum,
+    set_at,
+    supports_float64,
+)
 
 __all__ = ["Profile", "profile_from_logits", "profile_from_probabilities",
            "profile_from_confidences"]
@@ -90,14 +99,11 @@ def _check_array(x: Array, what: str) -> None:
 _TORCH_INTS = ("torch.uint8", "torch.int8", "torch.int16", "torch.int32", "torch.int64")
 
 
-def _check_logits(xp: Any, logits: Array) -> None:
-    if logits.ndim != 3:
-        raise ValueError(f"logits must have shape (rows, m, V), got shape {tuple(logits.shape)}")
-    if logits.shape[-1] < 1:
-        raise ValueError("logits have an empty vocabulary axis (V = 0)")
-    # one pass for the common case: the maximum of each position propagates NaN and is
-    # +inf or -inf exactly when a +inf or an all -inf position is there
-    if bool(xp.all(xp.isfinite(xp.max(logits, axis=-1)))):
+def _check_logits(xp: Any, logits: Array, top: Array) -> None:
+    """ValueError for NaN, +inf or an all -inf position; ``top`` is the maximum over the
+    vocabulary, which propagates NaN and is +inf or -inf exactly in the other two cases,
+    so the common case costs no pass of its own."""
+    if bool(xp.all(xp.isfinite(top))):
         return
     if bool(xp.any(xp.isnan(logits))):
         raise ValueError("logits contain NaN")
@@ -116,16 +122,31 @@ def _default_valid(xp: Any, like: Array, valid: Array | None) -> Array:
 
 
 def profile_from_logits(logits: Array, valid: Array | None = None, *,
-                        check: bool = True, float64: bool = True) -> Profile:
+                        check: bool = True, float64: bool = True,
+                        entropy: bool = True) -> Profile:
     """Confidence quantities from logits of shape ``(rows, m, V)``.
+
+    With z1 the top logit (token x̂, the lowest id on ties) and d_i = z_i - z1, the
+    residual is summed relative to the runner-up logit z2 = max_{i != x̂} z_i, so it stays
+    finite and exact when every other probability underflows:
+
+        log rest = (z2 - z1) + log sum_{i != x̂} exp(z_i - z2),   lse = log(1 + rest),
+        c = exp(-lse),  log r = log rest - lse,  s = exp(z2 - z1 - lse),
+        H = c lse + sum_{i != x̂} p_i (lse - d_i),   p_i = exp(d_i - lse).
 
     Computed in float64 by default (float32 with ``float64=False``, or on devices
     without float64), with every probability taken relative to the log-sum-exp, so
     ``r`` keeps full relative precision even when ``c`` rounds to 1. float64 matters
     for certificates: a float32 profile carries relative errors near 6e-8, enough to
     certify a prefix whose exact margin is negative (tests/theory/test_reference_rules).
-    ``check`` rejects NaN, +inf and all -inf rows (it synchronises a GPU; the decode
-    loop may turn it off).
+    The maximum and argmax are taken in the logits' own dtype (exact in any dtype), and
+    the check shares that pass.
+    The residual's log-sum-exp is one fused reduction (torch's ``logsumexp``: several
+    times faster than an exp pass on a CPU in float64), the same whether or not H is
+    asked for, so H never changes a decision. ``check`` rejects NaN, +inf and all -inf rows (it
+    synchronises a GPU; the decode loop may turn it off). ``entropy=False`` skips H
+    (NaN, which the entropy-bound rule refuses): the pass over the vocabulary it costs
+    is a third of the work, and only that rule and traces read H.
 
     >>> import numpy as np
     >>> p = profile_from_logits(np.log(np.array([[[0.7, 0.2, 0.1]]])))
@@ -134,33 +155,31 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     """
     _check_array(logits, "logits")
     xp = namespace(logits)
+    if logits.ndim != 3:
+        raise ValueError(f"logits must have shape (rows, m, V), got shape {tuple(logits.shape)}")
+    if logits.shape[-1] < 1:
+        raise ValueError("logits have an empty vocabulary axis (V = 0)")
+    z1, tokens = max_argmax(xp, logits)
     if check:
-        _check_logits(xp, logits)
+        _check_logits(xp, logits, z1)
     dtype = float_dtype(xp, logits, 64 if float64 and supports_float64(xp, logits) else 32)
-    z = xp.astype(logits, dtype)
-    tokens = xp.argmax(z, axis=-1)
-    with np.errstate(over="ignore"):  # 1e308 - (-1e308) = -inf: probability 0, as it is
-        z = z - xp.max(z, axis=-1, keepdims=True)  # top logit is exactly 0
-    V = z.shape[-1]
-    vocab = xp.arange(V, device=getattr(z, "device", None))
-    is_top = vocab == tokens[..., None]
-    z_rest = xp.where(is_top, -float("inf"), z)
-    # log of the residual's unnormalised mass, shifted by the runner-up logit z2 so that
-    # it stays finite (and exact) even when every exp(z_rest) underflows
-    z2 = xp.max(z_rest, axis=-1) if V > 1 else xp.full(
-        z.shape[:-1], -float("inf"), dtype=z.dtype, device=getattr(z, "device", None))
-    shift = xp.where(z2 > -float("inf"), z2, xp.zeros_like(z2))
-    with np.errstate(divide="ignore"):  # c = 1 exactly: r = 0, log r = -inf (no warning)
-        log_rest = shift + xp.log(xp.sum(xp.exp(z_rest - shift[..., None]), axis=-1))
-    lse = xp.log1p(xp.exp(log_rest))  # sum exp(z) = 1 + rest; log1p keeps c near 1 exact
-    log_r = log_rest - lse
-    s = xp.exp(z2 - lse)
-    logp = z - lse[..., None]
-    p = xp.exp(logp)
-    H = -xp.sum(p * xp.where(p > 0, logp, xp.zeros_like(p)), axis=-1)  # 0 log 0 = 0
-    c = xp.exp(-lse)
-    return Profile(tokens=xp.astype(tokens, xp.int64), c=c, log_r=log_r, s=s, H=H,
-                   valid=_default_valid(xp, c, valid))
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e308 - (-1e308) = -inf: p = 0
+        d = xp.astype(logits, dtype, copy=True)
+        d -= xp.astype(z1, dtype)[..., None]  # in place: exactly 0 at the top
+        d = set_at(d, tokens, -float("inf"))  # the top token leaves the residual
+        z2 = xp.max(d, axis=-1)  # runner-up logit minus the top one (<= 0)
+        log_rest = logsumexp(xp, d)  # -inf when c = 1 exactly (r = 0)
+        lse = xp.log1p(xp.exp(log_rest))  # sum exp(d) = 1 + rest; log1p keeps c near 1
+        c = xp.exp(-lse)
+        if entropy:  # p log p = 0 where p = 0: e = 0 there and 0 * inf = NaN is skipped
+            e = xp.exp(d - lse[..., None])  # p_i of the others, 0 at the top
+            d -= lse[..., None]
+            d *= e
+            H = c * lse - nansum(xp, d)
+        else:
+            H = xp.full(c.shape, float("nan"), dtype=dtype, device=getattr(c, "device", None))
+    return Profile(tokens=xp.astype(tokens, xp.int64), c=c, log_r=log_rest - lse,
+                   s=xp.exp(z2 - lse), H=H, valid=_default_valid(xp, c, valid))
 
 
 def profile_from_probabilities(p: Array, valid: Array | None = None, *,

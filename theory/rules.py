@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from theory import domains, margins
-from theory._xp import Array, cpu_torch, from_numpy_like, namespace, supports_float64, to_numpy
+from theory._xp import (
+    Array,
+    at_least,
+    cpu_torch,
+    from_numpy_like,
+    namespace,
+    supports_float64,
+    take_last,
+    to_numpy,
+)
 from theory.profile import FIELDS, Profile
 
 __all__ = ["Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate",
@@ -46,7 +55,7 @@ class Sorted:
 
     def gather(self, x: Array) -> Array:
         """``x`` (rows, m), indexed by position, rearranged into decision order."""
-        return self._xp.take_along_axis(x, self._order, axis=-1)
+        return take_last(self._xp, x, self._order)
 
     def _get(self, name: str) -> Array:
         if name not in self._cache:
@@ -101,7 +110,7 @@ class Quota(Rule):
         object.__setattr__(self, "k", domains.QUOTA.check(self.k))
 
     def accepts(self, xp: Any, sp: Sorted) -> Array:
-        return _ranks(xp, sp.c) <= self.k
+        return _ranks(xp, sp.order) <= self.k
 
 
 @dataclass(frozen=True)
@@ -281,7 +290,7 @@ def _stable_argsort(xp: Any, key: Array) -> Array:
     sorted again stably, so the result always equals the stable order.
     """
     order = xp.argsort(key, axis=-1, stable=False)
-    ks = xp.take_along_axis(key, order, axis=-1)
+    ks = take_last(xp, key, order)
     tied = xp.any((ks[..., 1:] == ks[..., :-1]) & (ks[..., 1:] != float("inf")), axis=-1)
     if bool(xp.any(tied)):
         order[tied] = xp.argsort(key[tied], axis=-1, stable=True)
@@ -292,9 +301,9 @@ def _first_n(xp: Any, key: Array, order: Array, n: Array) -> Array:
     """Mask of the first ``n`` positions of each row in the stable order of ``key``:
     those with (key, position) lexicographically <= that of the n-th."""
     m = key.shape[-1]
-    last = xp.clip(n - 1, 0, None)[:, None]
-    pos_n = xp.take_along_axis(order, last, axis=-1)
-    key_n = xp.take_along_axis(key, pos_n, axis=-1)
+    last = at_least(xp, n - 1, 0)[:, None]
+    pos_n = take_last(xp, order, last)
+    key_n = take_last(xp, key, pos_n)
     pos = xp.arange(m, device=getattr(key, "device", None))[None, :]
     mask = (key < key_n) | ((key == key_n) & (pos <= pos_n))
     return mask & (n[:, None] > 0)
@@ -338,7 +347,7 @@ def commit(rule: Rule, profile: Profile) -> Commit:
     leading = xp.sum(xp.astype(xp.cumulative_sum(xp.astype(~ok, xp.int32), axis=-1) == 0,
                                xp.int64), axis=-1)
     n_valid = xp.sum(xp.astype(profile.valid, xp.int64), axis=-1)
-    n = xp.where(n_valid > 0, xp.clip(leading, 1, None), 0)
+    n = xp.where(n_valid > 0, at_least(xp, leading, 1), 0)
     n = xp.minimum(rule.adjust(xp, n, n_valid, leading), n_valid)
     return Commit(n=n, mask=_first_n(xp, key, order, n), order=order)
 

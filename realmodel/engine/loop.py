@@ -42,7 +42,7 @@ from torch import Tensor
 
 from realmodel.engine.config import CACHE_MODES, DecodeConfig
 from realmodel.engine.prompts import DecodeResult, Prompt, SequenceResult, build_canvas
-from realmodel.engine.sampling import window_profile
+from realmodel.engine.sampling import valid_rows, window_profile
 from realmodel.model.cache import KVCache
 from realmodel.model.denoiser import Denoiser
 from theory import Commit, Profile, Quota, commit, llada_quota
@@ -59,7 +59,9 @@ class DecodeState:
     ``m0``: masks of each row at the start of the block; ``steps``: steps at which each
     row committed (= its own forward calls); ``calls``: batched forward calls so far;
     ``states``: per row the states evaluated, when a strategy evaluates several per call
-    (FreeDave; None: one per step).
+    (FreeDave; None: one per step); ``record``: a trace sink takes the steps (profiles
+    then carry the entropy H and records the runner-up tokens, which nothing else
+    reads unless the rule is the entropy bound).
     """
 
     x: Tensor
@@ -76,6 +78,7 @@ class DecodeState:
     generators: list[torch.Generator] | None = None
     commits: list[list[int]] = field(default_factory=list)
     states: list[int] | None = None
+    record: bool = False
     block: int = 0
     t: int = 0
     calls: int = 0
@@ -106,7 +109,8 @@ class DecodeState:
 
 @dataclass
 class StepRecord:
-    """What one step saw and did. (B, W) tensors over the active window."""
+    """What one step saw and did. (B, W) tensors over the active window; ``runner_up``
+    only when the state is recorded (None otherwise)."""
 
     block: int
     t: int
@@ -118,7 +122,7 @@ class StepRecord:
     commit: Commit
     k: Tensor
     row_steps: Tensor
-    runner_up: Tensor
+    runner_up: Tensor | None
 
 
 class TraceSink(Protocol):
@@ -150,8 +154,8 @@ class StepByStep:
     def begin(self, engine: Engine, state: DecodeState, trace: TraceSink | None,
               progress: Progress | None) -> Callable[[], None]:
         def block() -> None:
-            while bool(engine.valid(state).any()):
-                record = engine.step(state)
+            while bool((valid := engine.valid(state)).any()):
+                record = engine.step(state, valid)
                 if int(record.commit.n.sum()) == 0:
                     raise RuntimeError("a step committed nothing although masks remain")
                 if trace is not None:
@@ -264,7 +268,8 @@ class Engine:
             logits[..., self.specials.mask_id] = float("-inf")
         return window_profile(logits, valid, self.specials, temperature=cfg.temperature,
                               generators=gens, eos=cfg.eos, float64=cfg.float64,
-                              check=cfg.check_logits)
+                              check=cfg.check_logits,
+                              entropy=state.record or cfg.rule.by_entropy)
 
     def runner_up(self, logits: Tensor, tokens: Tensor, valid: Tensor | None = None) -> Tensor:
         """(B, W) int64: the most likely token other than ``tokens`` (lowest id on ties),
@@ -272,14 +277,15 @@ class Engine:
         positions only when given (0 elsewhere: nothing reads them)."""
         if valid is None:
             valid = torch.ones(tokens.shape, dtype=torch.bool, device=tokens.device)
-        z = logits.detach()[valid]  # (n, V), a copy
+        z, at = valid_rows(logits.detach(), valid)  # (n, V), a copy
         if self.config.eos == "forbid" and self.specials.eos_id is not None:
             z[:, self.specials.eos_id] = float("-inf")
         if self.config.forbid_mask:
             z[:, self.specials.mask_id] = float("-inf")
-        out = torch.zeros(tokens.shape, dtype=torch.long, device=tokens.device)
-        out[valid] = z.scatter(-1, tokens[valid][:, None], float("-inf")).argmax(-1)
-        return out
+        chosen = tokens.reshape(-1).index_select(0, at)
+        out = torch.zeros(tokens.numel(), dtype=torch.long, device=tokens.device)
+        out[at] = z.scatter(-1, chosen[:, None], float("-inf")).argmax(-1)
+        return out.view(tokens.shape)
 
     def decide(self, state: DecodeState, profile: Profile,
                schedule: tuple[Sequence[int], Sequence[int]] | None = None
@@ -326,10 +332,11 @@ class Engine:
         if self.config.stop_at_eos:
             self._stop_at_eos(state)
 
-    def step(self, state: DecodeState) -> StepRecord:
-        """forward -> profile -> decide -> apply, recorded."""
+    def step(self, state: DecodeState, valid: Tensor | None = None) -> StepRecord:
+        """forward -> profile -> decide -> apply, recorded; ``valid``: :meth:`valid` of
+        the state when the caller has it."""
         lo, _ = state.window
-        valid = self.valid(state)
+        valid = self.valid(state) if valid is None else valid
         refresh = self.refreshes(state)
         row_steps = state.steps.clone()
         logits = self.forward(state)
@@ -338,7 +345,8 @@ class Engine:
         record = StepRecord(block=state.block, t=state.t, calls=state.calls, refresh=refresh,
                             window_start=lo - state.start, valid=valid, profile=profile,
                             commit=decision, k=k, row_steps=row_steps,
-                            runner_up=self.runner_up(logits, profile.tokens, valid))
+                            runner_up=self.runner_up(logits, profile.tokens, valid)
+                            if state.record else None)
         self.apply(state, profile, decision)
         return record
 
@@ -366,6 +374,7 @@ class Engine:
         """Decode one batch (all prompts together) with ``strategy`` (default
         :class:`StepByStep`) and return its results."""
         state = self.start(prompts, rows)
+        state.record = trace is not None
         device = state.x.device
         synchronize(device)
         tic = time.perf_counter()

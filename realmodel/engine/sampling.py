@@ -35,38 +35,49 @@ from torch import Tensor
 from realmodel.model.specials import SpecialTokens
 from theory import Profile, profile_from_logits
 
-__all__ = ["EOS_MODES", "SpecialTokens", "choice_profile", "window_profile"]
+__all__ = ["EOS_MODES", "SpecialTokens", "choice_profile", "valid_rows", "window_profile"]
 
 EOS_MODES = ("none", "forbid", "defer", "llada_quirk")
 
 
-def choice_profile(z: Tensor, tokens: Tensor, valid: Tensor) -> Profile:
+def choice_profile(z: Tensor, tokens: Tensor, valid: Tensor, entropy: bool = True
+                   ) -> Profile:
     """Profile of chosen ``tokens`` (B, W) under logits ``z`` (B, W, V), in z's dtype.
 
     c = p(token), log r = logsumexp(z without token) - logsumexp(z), s = max over the other
-    tokens of p, H = entropy of p. A token whose logit is -inf gets c = 0 and log r = 0.
-    With ``tokens = argmax z`` this equals ``theory.profile_from_logits`` (tested).
+    tokens of p, H = entropy of p (NaN with ``entropy=False``). A token whose logit is
+    -inf gets c = 0 and log r = 0. With ``tokens = argmax z`` this equals
+    ``theory.profile_from_logits`` (tested).
     """
     lse = torch.logsumexp(z, dim=-1)
     chosen = z.gather(-1, tokens[..., None])[..., 0]
     rest = z.scatter(-1, tokens[..., None], float("-inf"))
     log_r = torch.logsumexp(rest, dim=-1) - lse
-    logp = z - lse[..., None]
-    p = logp.exp()
-    H = -torch.where(p > 0, p * logp, torch.zeros_like(p)).sum(-1)
+    if entropy:  # p log p = 0 where p = 0 (0 * -inf = NaN, left out of the sum)
+        logp = z - lse[..., None]
+        H = -(logp.exp() * logp).nansum(-1)
+    else:
+        H = torch.full_like(lse, float("nan"))
     return Profile(tokens=tokens.long(), c=(chosen - lse).exp(), log_r=log_r.clamp(max=0.0),
                    s=(rest.amax(-1) - lse).exp(), H=H, valid=valid)
 
 
-def _scatter(sub: Profile, valid: Tensor) -> Profile:
-    """The profile (1, n) of the n valid positions placed into a (B, W) window; the other
-    positions get token 0, c = 0, log r = 0 (r = 1), s = 0, H = 0."""
-    def put(x: Tensor, fill: float) -> Tensor:
-        out = torch.full(valid.shape, fill, dtype=x.dtype, device=x.device)
-        out[valid] = x[0]
-        return out
-    return Profile(tokens=put(sub.tokens, 0), c=put(sub.c, 0.0), log_r=put(sub.log_r, 0.0),
-                   s=put(sub.s, 0.0), H=put(sub.H, 0.0), valid=valid)
+def valid_rows(x: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
+    """The rows ``x[valid]`` (n, ...) of x (B, W, ...) as a copy, and their flat indices
+    (n,) into B * W (an index_select: several times faster than boolean indexing)."""
+    at = valid.reshape(-1).nonzero()[:, 0]
+    return x.reshape(-1, *x.shape[2:]).index_select(0, at), at
+
+
+def _scatter(sub: Profile, valid: Tensor, at: Tensor) -> Profile:
+    """The profile (1, n) of the valid positions (flat indices ``at``) placed into a
+    (B, W) window; the other positions get token 0, c = 0, log r = 0 (r = 1), s = 0,
+    H = 0."""
+    def put(x: Tensor) -> Tensor:
+        out = torch.zeros(valid.numel(), dtype=x.dtype, device=x.device)
+        return out.index_copy_(0, at, x[0]).view(valid.shape)
+    return Profile(tokens=put(sub.tokens), c=put(sub.c), log_r=put(sub.log_r), s=put(sub.s),
+                   H=put(sub.H), valid=valid)
 
 
 def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Generator | None],
@@ -84,7 +95,8 @@ def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Gen
 def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
                    temperature: float = 0.0,
                    generators: Sequence[torch.Generator | None] | None = None,
-                   eos: str = "none", float64: bool = True, check: bool = True) -> Profile:
+                   eos: str = "none", float64: bool = True, check: bool = True,
+                   entropy: bool = True) -> Profile:
     """The profile of one step over the active window.
 
     Args:
@@ -97,6 +109,7 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
         eos: one of :data:`EOS_MODES`.
         float64: compute the profile in float64 (as LLaDA's reference does) or float32.
         check: reject NaN / +inf logits (synchronises a GPU).
+        entropy: compute H (else NaN: only the entropy-bound rule and traces read it).
     """
     if eos not in EOS_MODES:
         raise ValueError(f"unknown eos mode {eos!r}; choose from {', '.join(EOS_MODES)}")
@@ -107,11 +120,11 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
     dtype = torch.float64 if float64 else torch.float32
     forbid = eos == "forbid" and specials.eos_id is not None
     if temperature == 0 and eos in ("none", "forbid", "defer"):
-        rows = logits[valid].to(dtype)  # (n, V): the valid positions only
+        rows, at = valid_rows(logits, valid)  # (n, V): the valid positions only, a copy
         if forbid:
             rows[:, specials.eos_id] = float("-inf")
-        profile = _scatter(profile_from_logits(rows[None], check=check, float64=float64),
-                           valid)
+        profile = _scatter(profile_from_logits(rows[None], check=check, float64=float64,
+                                               entropy=entropy), valid, at)
     else:
         z = logits.to(dtype)
         if forbid:
@@ -129,7 +142,7 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
         if eos == "llada_quirk" and specials.eot_id is not None:
             z_conf = z.clone()
             z_conf[..., specials.eot_id] = float("-inf")
-        profile = choice_profile(z_conf, tokens, valid)
+        profile = choice_profile(z_conf, tokens, valid, entropy)
     if eos == "defer":
         ending = torch.tensor(specials.ending(), device=logits.device)
         hit = torch.isin(profile.tokens, ending)

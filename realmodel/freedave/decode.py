@@ -136,8 +136,16 @@ def check_config(config: DecodeConfig) -> None:
         raise ValueError(f"FreeDave reproduces a deterministic decoding: {reason}")
 
 
-# S_R(x)'s window, profile, commit, quota k (-1: none), runner-up
-_Step = tuple[Tensor, Profile, Commit, Tensor, Tensor]
+# S_R(x)'s window, profile, commit, quota k (-1: none), runner-up (None: not needed)
+_Step = tuple[Tensor, Profile, Commit, Tensor, Tensor | None]
+
+
+def _take(step: _Step, a: int, b: int) -> _Step:
+    """Rows [a, b) of a batched step."""
+    window, profile, d, k, runner_up = step
+    return (window[a:b], profile.take(slice(a, b)),
+            Commit(n=d.n[a:b], mask=d.mask[a:b], order=d.order[a:b]), k[a:b],
+            None if runner_up is None else runner_up[a:b])
 
 
 @dataclass
@@ -150,7 +158,7 @@ class _Round:
     profile: Profile
     decision: Commit
     k: Tensor
-    runner_up: Tensor
+    runner_up: Tensor | None
 
 
 class FreeDaveBlocks:
@@ -220,6 +228,8 @@ class _Decoder:
         state.states = [0] * B
         self.static_steps = torch.zeros(B, dtype=torch.long, device=state.x.device)
         self.verify = verify_batch if fd.verify == "batch" else verify_tree
+        # runner-up tokens: tree drafts use them, and the trace records them
+        self.runner_ups = fd.draft == "tree" or trace is not None
 
     # -- the static step from a known forward -------------------------------------
     def set_known(self, i: int, logits: Tensor | None, step: _Step | None = None) -> None:
@@ -231,10 +241,10 @@ class _Decoder:
         lo, hi = self.state.window
         return bool((self.state.x[i, lo:hi] == self.engine.specials.mask_id).any())
 
-    def _step(self, i: int, window: Tensor, logits: Tensor
-              ) -> tuple[Tensor, Profile, Commit, Tensor]:
-        """S_R on windows (N, W) of row i's states with logits (N, W, V): (S_R(x)'s
-        windows, profile, commit, k). LLaDA's schedule (``--steps``) is a function of the
+    def _step(self, owners: Sequence[int], window: Tensor, logits: Tensor) -> _Step:
+        """S_R on windows (N, W) of states of rows ``owners`` (one per window) with logits
+        (N, W, V), all in one profile and one commit: (S_R(x)'s windows, profile, commit,
+        k, runner-up tokens or None). LLaDA's schedule (``--steps``) is a function of the
         state: its step index follows from the tokens the block has committed
         (:func:`theory.rules.llada_step_index`)."""
         valid = window == self.engine.specials.mask_id
@@ -242,14 +252,31 @@ class _Decoder:
         schedule = None
         spb = self.engine.config.steps_per_block
         if spb is not None:
-            m0 = int(self.state.m0[i])
+            m0 = [int(self.state.m0[i]) for i in owners]
             left = valid.sum(-1).tolist()
-            schedule = [m0] * len(left), [llada_step_index(m0, spb, m0 - m) for m in left]
+            schedule = m0, [llada_step_index(m, spb, m - n) for m, n in zip(m0, left,
+                                                                             strict=True)]
         decision, k = self.engine.decide(self.state, profile, schedule)
-        return self.engine.committed(window, profile, decision), profile, decision, k
+        runner_up = self.engine.runner_up(logits, profile.tokens, valid) \
+            if self.runner_ups else None
+        return (self.engine.committed(window, profile, decision), profile, decision, k,
+                runner_up)
+
+    def _known_steps(self, rows: Sequence[int]) -> None:
+        """Compute, in one batched step, S_R of every row in ``rows`` whose block has masks
+        left and whose state's forward is known but its step is not."""
+        rows = [i for i in rows if self.known[i] is not None and self.known_step[i] is None
+                and self._masked(i)]
+        if not rows:
+            return
+        lo, hi = self.state.window
+        logits = torch.stack([self.known[i] for i in rows])  # type: ignore[misc]
+        step = self._step(rows, self.state.x[rows, lo:hi], logits)
+        for r, i in enumerate(rows):
+            self.known_step[i] = _take(step, r, r + 1)
 
     def _record(self, i: int, profile: Profile, decision: Commit, k: Tensor, r: int,
-                runner_up: Tensor, moved: Tensor) -> None:
+                runner_up: Tensor | None, moved: Tensor) -> None:
         """Give the trace sink the step of row i (row r of profile / decision) that
         committed the window positions ``moved`` (W,) bool: the rule's own set in exact
         mode, a subset of it in subset mode."""
@@ -266,7 +293,7 @@ class _Decoder:
                          commit=Commit(n=moved.sum()[None], mask=moved[None],
                                        order=d.order[r:r + 1]),
                          k=k[r:r + 1], row_steps=st,
-                         runner_up=runner_up[r:r + 1])
+                         runner_up=None if runner_up is None else runner_up[r:r + 1])
         self.trace.record(replace(s, rows=[s.rows[i]]), rec)
 
     # -- rounds -----------------------------------------------------------------------
@@ -276,26 +303,23 @@ class _Decoder:
         lo, hi = self.state.window
         mask_id = self.engine.specials.mask_id
         while self._masked(i):
-            logits = self.known[i]
-            if logits is None:
-                raise RuntimeError("a round needs the forward of its start state (internal)")
-            window = self.state.x[i:i + 1, lo:hi]
+            self._known_steps([i])
             step = self.known_step[i]
             if step is None:
-                first, profile, decision, k = self._step(i, window, logits[None])
-                step = first, profile, decision, k, self.engine.runner_up(
-                    logits[None], profile.tokens, profile.valid)
+                raise RuntimeError("a round needs the forward of its start state (internal)")
+            window = self.state.x[i:i + 1, lo:hi]
             first, profile, decision, k, runner_up = step
             m = int(profile.valid.sum())
-            plan = plan_round(window[0], decision.order[0, :m],
-                              [profile.tokens[0], runner_up[0]],
+            choices = [profile.tokens[0]] if runner_up is None else \
+                [profile.tokens[0], runner_up[0]]
+            plan = plan_round(window[0], decision.order[0, :m], choices,
                               self.theory.tree.first(K, m, start=int(decision.n[0])),
                               mask_id, self.theory.refresh,
                               rest_masked=bool((self.state.x[i, hi:] == mask_id).any()))
             rnd = _Round(plan, first[0], profile, decision, k, runner_up)
             if plan.evaluated:
                 return rnd
-            self._land(i, rnd, None)
+            self._land(i, rnd, None, None)
         return None
 
     def _canvases(self, i: int, rnd: _Round) -> Tensor:
@@ -305,24 +329,23 @@ class _Decoder:
         drafts[:, lo:hi] = rnd.plan.drafts[rnd.plan.evaluated]
         return drafts
 
-    def _land(self, i: int, rnd: _Round, logits: Tensor | None) -> list[int]:
+    def _land(self, i: int, rnd: _Round, logits: Tensor | None,
+              drafted: _Step | None) -> list[int]:
         """Follow the static path through row i's drafts (theory.freedave.rounds) and move
-        to the last draft reached, recording every static step on the way. Returns the
-        path (visited draft indices)."""
+        to the last draft reached, recording every static step on the way. ``logits``
+        (n, C, V) and ``drafted`` (S_R of the n evaluated drafts, from one batched
+        :meth:`_step` over all rows) are None when the round evaluated nothing. Returns
+        the path (visited draft indices)."""
         plan, W = rnd.plan, self.state.block_length
         lo, hi = self.state.window
-        targets, drafted = None, None
-        sources = [(rnd.profile, rnd.decision, rnd.k, 0, rnd.runner_up)]
-        if logits is not None:
-            targets, dprof, dcom, dk = self._step(i, plan.drafts[plan.evaluated],
-                                                  logits[:, :W])
-            drafted = (dprof, dcom, dk, self.engine.runner_up(logits[:, :W], dprof.tokens,
-                                                              dprof.valid))
+        targets = None if drafted is None else drafted[0]
+        sources: list[tuple[Profile, Commit, Tensor, int, Tensor | None]] = [
+            (rnd.profile, rnd.decision, rnd.k, 0, rnd.runner_up)]
         path = follow_path(plan, rnd.first, targets, accept=self.theory.accept,
                            mask_id=self.engine.specials.mask_id)
         for n in path[:-1]:  # a draft moved through was evaluated: drafted is set
             if drafted is not None:
-                sources.append((*drafted[:3], plan.evaluated.index(n), drafted[3]))
+                sources.append((*drafted[1:4], plan.evaluated.index(n), drafted[4]))
         mask_id = self.engine.specials.mask_id
         before = start = self.state.x[i, lo:hi].clone()
         for source, n in zip(sources, path, strict=True):
@@ -332,18 +355,12 @@ class _Decoder:
         landed = path[-1]
         self.state.x[i, lo:hi] = plan.drafts[landed]
         self.set_known(i, None)
-        if logits is not None and landed in plan.evaluated and drafted is not None \
-                and targets is not None:
+        if logits is not None and landed in plan.evaluated and drafted is not None:
             j = plan.evaluated.index(landed)
             if not self._masked(i):  # the block is done: the forward seeds the next one
                 self.set_known(i, logits[j, W:])
             else:  # the landed draft's step was computed with the others': keep it
-                d = drafted[1]
-                self.set_known(i, logits[j, :W],
-                               (targets[j:j + 1], drafted[0].take(slice(j, j + 1)),
-                                Commit(n=d.n[j:j + 1], mask=d.mask[j:j + 1],
-                                       order=d.order[j:j + 1]), drafted[2][j:j + 1],
-                                drafted[3][j:j + 1]))
+                self.set_known(i, logits[j, :W], _take(drafted, j, j + 1))
         self.state.commits[i].append(len(path))
         if self.progress is not None:  # tokens committed by the round
             self.progress(int(((plan.drafts[landed] != mask_id) & (start == mask_id)).sum()))
@@ -376,14 +393,22 @@ class _Decoder:
             if active == 0:
                 return
             K = self.fd.K if self.auto is None else self.auto.width(active)
+            self._known_steps(needs)  # every row's start state in one step
             plans = {i: p for i in needs if (p := self._plan(i, K)) is not None}
             if not plans:
                 return
             requests = [(i, self._canvases(i, p)) for i, p in plans.items()]
             outs = self.verify(eng, s, requests, columns)
+            owners = [i for i, p in plans.items() for _ in p.plan.evaluated]
+            drafted = self._step(owners, torch.cat([p.plan.drafts[p.plan.evaluated]
+                                                    for p in plans.values()]),
+                                 torch.cat([out[:, :s.block_length] for out in outs]))
+            at = 0
             for (i, p), out in zip(plans.items(), outs, strict=True):
-                self._count(i, len(p.plan.evaluated))
-                path = self._land(i, p, out)
+                size = len(p.plan.evaluated)
+                self._count(i, size)
+                path = self._land(i, p, out, _take(drafted, at, at + size))
+                at += size
                 if self.auto is not None:
                     nodes = len(p.plan.nodes)
                     self.auto.gains.observe([n in path for n in range(nodes)],

@@ -167,6 +167,9 @@ class TraceWriter:
         self.batch = batch
 
     def record(self, state: DecodeState, step: StepRecord) -> None:
+        if step.runner_up is None or not state.record:
+            raise ValueError("this step was not recorded (DecodeState.record is False): its "
+                             "runner-up tokens and entropies were not computed")
         valid = step.valid.cpu().numpy()
         p = step.profile
         arrays = {name: getattr(p, name).detach().cpu().numpy()

@@ -18,12 +18,23 @@ def _bench():
 def test_quick_benchmark_baselines_and_call_counts():
     bench = _bench()
     setup = bench.Setup(gen_length=16, block_length=8, prompt_length=6, quick=True,
-                        logit_scale=4.0, dtypes=("float32",))
+                        logit_scale=4.0, dtypes=("float32",), batches=(1, 2))
     rows = bench.compute_matrix(setup)
-    assert len(rows) == 9
+    assert len(rows) == 18 and {r["batch"] for r in rows} == {1, 2}
     base = next(r for r in rows if r["rule"] == "static" and r["cache"] == "none")
     assert base["calls"] == 16 and base["speed_vs_static_none"] == 1.0
     assert all(r["calls"] == 16 for r in rows if r["rule"] == "static")
     assert all(r["agree_with_none"] == 1.0 for r in rows if r["cache"] == "none")
     table = bench.format_tables(rows, bench.compute_invariance(setup))
-    assert "| float32 | frechet 0.25 | dual |" in table
+    assert "| float32 | 2 | frechet 0.25 | dual |" in table
+    assert all(0 < r["forward_share"] <= 1 for r in rows)
+
+
+def test_shipped_table_freedave_equals_static_in_fewer_calls():
+    bench = _bench()
+    rows = bench.compute_shipped(n_prompts=2)
+    assert len(rows) == 6
+    assert all(r["same_as_static"] for r in rows if r["rule"] != "threshold 0.9")
+    static = {r["cache"]: r["calls"] for r in rows if r["rule"] == "static"}
+    assert all(r["calls"] < static[r["cache"]] for r in rows if r["rule"].startswith("freedave"))
+    assert "| tiny-arith | freedave K=4 | dual |" in bench.format_tables([], [], rows)

@@ -59,6 +59,19 @@ def test_replaying_the_runs_rule_on_every_row_reproduces_its_commits(tmp_path, r
     assert [f["answer"] for f in finals] == ["a0", "a1", "a2"]
 
 
+@pytest.mark.parametrize("rule", ["quota", "frechet"])
+def test_recording_a_trace_changes_no_decision(tmp_path, rule):
+    """An untraced run skips the entropy and the runner-up tokens; the decisions are
+    the traced run's, and the trace has both."""
+    config = DecodeConfig(rule=make_rule(rule), gen_length=16, block_length=8, cache="dual")
+    traced = _write(tmp_path / "t.parquet", config)
+    plain = decode(denoiser(), PROMPTS, config, batch_size=2)
+    assert [s.generated for s in plain.sequences] == [s.generated for s in traced.sequences]
+    assert [s.commits for s in plain.sequences] == [s.commits for s in traced.sequences]
+    for step in read_trace(tmp_path / "t.parquet").steps():
+        assert np.isfinite(step.H).all() and (step.runner_up != step.tokens).all()
+
+
 def test_provenance_names_model_rule_cache_and_libraries(tmp_path):
     config = DecodeConfig(rule=make_rule("frechet", 0.25), gen_length=8, block_length=8,
                           cache="dual", seed=7)

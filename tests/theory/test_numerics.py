@@ -195,3 +195,34 @@ def test_the_textbook_heterogeneity_bonus_cancels_and_ours_does_not():
     textbook = 12 * r[0, -1] - np.sum(r[0])
     assert abs(mp.mpf(textbook) - exact) / exact > 0.1  # most digits lost
     _rel(float(heterogeneity_bonus(r)[0, -1]), exact, 4 * 13 * EPS)
+
+
+@given(logits())
+@example(np.array([[[2.0, 2.0, -1.0]]]))
+@example(np.array([[[0.0, -np.inf, -np.inf]]]))
+def test_torch_profile_matches_mpmath_like_numpy(z):
+    """The torch path (fused logsumexp, one-pass max and argmax) is held to the same error
+    model as numpy's, and breaks ties towards the lowest token id like numpy."""
+    torch = pytest.importorskip("torch")
+    p = profile_from_logits(torch.from_numpy(z))
+    q = profile_from_logits(z)
+    V = z.shape[-1]
+    bound = 64 * V * EPS
+    assert (p.tokens.numpy() == q.tokens).all() and (q.tokens == z.argmax(-1)).all()
+    for j in range(z.shape[1]):
+        ex = exact_profile(z[0, j])
+        finite = z[0, j][np.isfinite(z[0, j])]
+        K = min(float(np.max(finite) - np.min(finite)), 800.0)
+        _rel(float(p.c[0, j]), ex["c"], bound)
+        _rel(float(p.r[0, j]), ex["r"], bound + K * EPS)
+        _rel(float(p.s[0, j]), ex["s"], bound + K * EPS)
+        if ex["log_r"] is None:
+            assert float(p.log_r[0, j]) == -np.inf
+
+
+@given(logits())
+def test_skipping_the_entropy_changes_nothing_else(z):
+    full, lean = profile_from_logits(z), profile_from_logits(z, entropy=False)
+    for field in ("tokens", "c", "log_r", "s", "valid"):
+        np.testing.assert_array_equal(getattr(lean, field), getattr(full, field))
+    assert np.isnan(lean.H).all()
