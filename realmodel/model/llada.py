@@ -173,12 +173,11 @@ def rope_cos_sin(positions: Tensor, head_dim: int, theta: float) -> tuple[Tensor
     return angles.cos(), angles.sin()
 
 
-def _rotate(x: Tensor, cos: Tensor, sin: Tensor, full_precision: bool) -> Tensor:
-    """Apply RoPE to x of shape (B, H, T, D); cos and sin have shape (B, T, D)."""
+def _rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """Apply RoPE to x of shape (B, H, T, D) in the dtype of cos and sin (B, 1, T, D):
+    float32 under ``rope_full_precision``, else the model's (see LLaDAModel.forward)."""
     dtype = x.dtype
-    if full_precision:
-        x = x.float()
-    cos, sin = cos[:, None].to(x.dtype), sin[:, None].to(x.dtype)
+    x = x.to(cos.dtype)
     half = x.shape[-1] // 2
     rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
     return (x * cos + rotated * sin).to(dtype)
@@ -210,8 +209,8 @@ class LLaDABlock(nn.Module):
         q = self.q_proj(x).view(B, T, cfg.n_heads, cfg.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(B, T, cfg.kv_heads, cfg.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(B, T, cfg.kv_heads, cfg.head_dim).transpose(1, 2)
-        q = _rotate(q, cos, sin, cfg.rope_full_precision)
-        k = _rotate(k, cos, sin, cfg.rope_full_precision)
+        q = _rotate(q, cos, sin)
+        k = _rotate(k, cos, sin)
         if cache is not None:
             k, v = cache.update(layer, k, v, span)
         if cfg.kv_heads != cfg.n_heads:
@@ -282,6 +281,8 @@ class LLaDAModel(nn.Module):
             positions = torch.arange(ids.shape[1], device=ids.device).expand(ids.shape[0], -1)
         h = tr.wte(ids)
         cos, sin = rope_cos_sin(positions, self.config.head_dim, self.config.rope_theta)
+        rope = torch.float32 if self.config.rope_full_precision else h.dtype
+        cos, sin = cos[:, None].to(rope), sin[:, None].to(rope)  # once, not per layer
         for layer, block in enumerate(tr.blocks):
             h = block(h, cos, sin, allowed, cache, layer, span)
         if head is not None:
