@@ -5,9 +5,13 @@ weights; EuroBERT gets them through realmodel.model.checkpoint.eurobert_state_di
 independent implementation the tests compare logits against). Per dtype and batch size:
 the median time of a full forward over prompt 64 + gen 256 tokens (both models, logits of
 the 32-token window for paradec, every position's for EuroBERT, so paradec's LM head does
-less work; ``head=None`` compares equal work), and paradec's cached forwards (prefix: the
-block to the end; dual: the block) that EuroBERT has no counterpart for. Ratios are
-paradec / EuroBERT in one run (< 1: paradec faster).
+less work; ``head=None`` compares equal work), the same forward with RoPE in the model
+dtype (EuroBERT's numerics; LLaDA's reference rotates in float32), the full forward that
+also fills a KV cache (the engine's refresh call), and paradec's cached forwards (prefix:
+the block to the end; dual: the block) that EuroBERT has no counterpart for. Every
+forward of a row is timed in turns with the others (a drift of the machine hits all
+alike); ratios are paradec / EuroBERT per turn, their median and interquartile range
+in one run (< 1: paradec faster). Times are medians.
 
 Run alone:  PYTHONPATH=. python benchmarks/forward_vs_eurobert.py [--threads 2]
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -24,25 +29,36 @@ import torch
 from realmodel.machine import describe_cpu
 from realmodel.model.cache import KVCache
 from realmodel.model.checkpoint import eurobert_config, eurobert_state_dict
+from realmodel.model.llada import LLaDAModel
 from realmodel.model.tiny import bench_config, random_llada
 
 T, LO, W = 320, 64, 32  # canvas (prompt 64 + gen 256), block start, block length
 
 
-def _median(fn: Any, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
+def _interleaved(fns: dict[str, Any], repeats: int) -> dict[str, list[float]]:
+    """Seconds of each function per turn, timed in turns (a, b, c, a, b, c, ...) so that
+    a drift of the machine's speed during the run hits all of them alike."""
+    for fn in fns.values():
+        fn()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
-        tic = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - tic)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            tic = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - tic)
+    return times
+
+
+def _ratio(a: list[float], b: list[float]) -> str:
+    """Median of the per-turn ratios a_i / b_i and their interquartile range."""
+    q1, q2, q3 = statistics.quantiles([x / y for x, y in zip(a, b, strict=True)], n=4)
+    return f"{q2:.2f} [{q1:.2f}, {q3:.2f}]"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--batches", default="1,8")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -52,38 +68,49 @@ def main() -> None:
     print(f"# forward_vs_eurobert: bench_config, T={T}, block {W}, {args.threads} threads; "
           f"CPU: {describe_cpu()}; torch {torch.__version__}")
     print("| dtype | batch | paradec full (same work) ms | EuroBERT full ms | ratio | "
+          "ratio, RoPE in the model dtype | ratio, full + cache fill | "
           "paradec window head ms | prefix ms | dual ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for dtype in (torch.float32, torch.bfloat16):
         ours = random_llada(config, seed=0, logit_scale=10.0, dtype=dtype)
+        # the same weights with RoPE in the model dtype, as EuroBERT rotates (LLaDA rotates
+        # in float32: rope_full_precision); identical to ``ours`` in float32
+        plain = LLaDAModel(replace(config, rope_full_precision=False)).to(dtype).eval()
+        plain.load_state_dict(ours.state_dict())
         ref = EuroBertForMaskedLM(eurobert_config(config))
         ref.config._attn_implementation = "sdpa"
         ref.load_state_dict(eurobert_state_dict(ours.state_dict()), strict=True)
         ref = ref.to(dtype).eval()
         for B in (int(b) for b in args.batches.split(",")):
-            t = _row(ours, ref, B, args.repeats)
+            t = _row(ours, plain, ref, B, args.repeats)
+            ms = {k: statistics.median(v) * 1e3 for k, v in t.items()}
             name = str(dtype).replace("torch.", "")
-            print(f"| {name} | {B} | {t['full'] * 1e3:.1f} | {t['eurobert'] * 1e3:.1f} | "
-                  f"{t['full'] / t['eurobert']:.2f} | {t['window'] * 1e3:.1f} | "
-                  f"{t['prefix'] * 1e3:.1f} | {t['dual'] * 1e3:.1f} |", flush=True)
+            e = t["eurobert"]
+            print(f"| {name} | {B} | {ms['full']:.1f} | {ms['eurobert']:.1f} | "
+                  f"{_ratio(t['full'], e)} | {_ratio(t['plain'], e)} | {_ratio(t['fill'], e)} "
+                  f"| {ms['window']:.1f} | {ms['prefix']:.1f} | {ms['dual']:.1f} |",
+                  flush=True)
 
 
-def _row(ours: Any, ref: Any, B: int, repeats: int) -> dict[str, float]:
-    """Median seconds of each forward at batch ``B`` (module docstring)."""
+def _row(ours: Any, plain: Any, ref: Any, B: int, repeats: int) -> dict[str, list[float]]:
+    """Seconds of each forward at batch ``B`` per turn (module docstring)."""
     config = ours.config
     ids = torch.randint(4, config.vocab_size, (B, T), generator=torch.Generator().manual_seed(B))
     pos = torch.arange(T).expand(B, T)
     cache = KVCache.empty(config.n_layers)
     with torch.no_grad():
-        out = {"full": _median(lambda: ours(ids, pos, head=None), repeats),
-               "eurobert": _median(lambda: ref(input_ids=ids).logits, repeats),
-               "window": _median(lambda: ours(ids, pos, head=(LO, LO + W)), repeats)}
         ours(ids, pos, cache=cache, head=(LO, LO + W))  # fills the cache
-        out["prefix"] = _median(lambda: ours(ids[:, LO:], pos[:, LO:], cache=cache,
-                                             span=(LO, T), head=(0, W)), repeats)
-        out["dual"] = _median(lambda: ours(ids[:, LO:LO + W], pos[:, LO:LO + W], cache=cache,
-                                           span=(LO, LO + W)), repeats)
-    return out
+        return _interleaved({
+            "full": lambda: ours(ids, pos, head=None),
+            "eurobert": lambda: ref(input_ids=ids).logits,
+            "plain": lambda: plain(ids, pos, head=None),
+            "fill": lambda: ours(ids, pos, cache=KVCache.empty(config.n_layers), head=None),
+            "window": lambda: ours(ids, pos, head=(LO, LO + W)),
+            "prefix": lambda: ours(ids[:, LO:], pos[:, LO:], cache=cache, span=(LO, T),
+                                   head=(0, W)),
+            "dual": lambda: ours(ids[:, LO:LO + W], pos[:, LO:LO + W], cache=cache,
+                                 span=(LO, LO + W))}, repeats)
+
 
 if __name__ == "__main__":
     main()
