@@ -217,7 +217,7 @@ def render_results(summary: dict[str, Any], opts: ReportOptions) -> str:
                   f"{what})", "",
               f"Gen length {setup['shape']['gen_length']}, block "
               f"{setup['shape']['block_length']}, greedy, {_cache(opts.cache)}, batch "
-              f"{opts.batch_size}. "
+              f"{min(opts.batch_size, setup['prompts'])}. "
               "Calls / seq: a sequence's own forward calls (= calls at batch size 1); tokens "
               "/ call: generated tokens (EOS padding included) per such call; tokens / s: "
               "wall clock of this run, batched; ratios: static / rule (> 1 = fewer calls, "

@@ -68,9 +68,13 @@ def choice_profile(z: Tensor, tokens: Tensor, valid: Tensor, entropy: bool = Tru
 
 def valid_rows(x: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
     """The rows ``x[valid]`` (n, ...) of x (B, W, ...) as a copy, and their flat indices
-    (n,) into B * W (an index_select: several times faster than boolean indexing)."""
+    (n,) into B * W: an index_select on a contiguous x (several times faster than boolean
+    indexing), an index by (row, column) on a view, which copies only those rows."""
     at = valid.reshape(-1).nonzero()[:, 0]
-    return x.reshape(-1, *x.shape[2:]).index_select(0, at), at
+    if x.is_contiguous():
+        return x.reshape(-1, *x.shape[2:]).index_select(0, at), at
+    W = valid.shape[1]
+    return x[at // W, at % W], at
 
 
 def _scatter(sub: Profile, valid: Tensor, at: Any) -> Profile:

@@ -398,16 +398,16 @@ class _Decoder:
             if not plans:
                 return
             requests = [(i, self._canvases(i, p)) for i, p in plans.items()]
-            outs = self.verify(eng, s, requests, columns)
+            logits = self.verify(eng, s, requests, columns)  # every draft, request order
             owners = [i for i, p in plans.items() for _ in p.plan.evaluated]
             drafted = self._step(owners, torch.cat([p.plan.drafts[p.plan.evaluated]
                                                     for p in plans.values()]),
-                                 torch.cat([out[:, :s.block_length] for out in outs]))
+                                 logits[:, :s.block_length])
             at = 0
-            for (i, p), out in zip(plans.items(), outs, strict=True):
+            for i, p in plans.items():
                 size = len(p.plan.evaluated)
                 self._count(i, size)
-                path = self._land(i, p, out, _take(drafted, at, at + size))
+                path = self._land(i, p, logits[at:at + size], _take(drafted, at, at + size))
                 at += size
                 if self.auto is not None:
                     nodes = len(p.plan.nodes)

@@ -1,9 +1,9 @@
 """One batched forward over FreeDave's drafts: replicated cache or tree attention.
 
 Both functions take ``requests``: per row i of the decode state a tensor of drafts (n_i, T)
-(whole canvases), and return per request the logits (n_i, C, V) of canvas ``columns``
-[c0, c1). Each is exactly one model call; ``state.calls`` and ``state.forward_seconds``
-count it.
+(whole canvases), and return the logits (sum n_i, C, V) of canvas ``columns`` [c0, c1)
+of every draft, in request order (the rows of request r follow those of request r - 1).
+Each is exactly one model call; ``state.calls`` and ``state.forward_seconds`` count it.
 
 - :func:`verify_batch`: every draft is a row of its own; the state (KV cache included)
   is replicated along the batch with :meth:`DecodeState.replicate`, and the engine's own
@@ -30,7 +30,7 @@ __all__ = ["verify_batch", "verify_tree"]
 
 
 def verify_batch(engine: Engine, state: DecodeState, requests: Sequence[tuple[int, Tensor]],
-                 columns: tuple[int, int]) -> list[Tensor]:
+                 columns: tuple[int, int]) -> Tensor:
     """Forward all drafts as rows of one batch over a replicated state."""
     sizes = [int(d.shape[0]) for _, d in requests]
     index = torch.tensor([i for (i, _), n in zip(requests, sizes, strict=True)
@@ -40,11 +40,11 @@ def verify_batch(engine: Engine, state: DecodeState, requests: Sequence[tuple[in
     logits = engine.forward(sub, columns=columns, refresh=False)  # inside a block: the cache
     state.calls += 1
     state.forward_seconds = sub.forward_seconds
-    return list(torch.split(logits, sizes, dim=0))
+    return logits
 
 
 def verify_tree(engine: Engine, state: DecodeState, requests: Sequence[tuple[int, Tensor]],
-                columns: tuple[int, int]) -> list[Tensor]:
+                columns: tuple[int, int]) -> Tensor:
     """Forward all drafts of each row as copies of the query span in one sequence."""
     cache_mode = engine.config.cache
     T = state.x.shape[1]
@@ -91,4 +91,4 @@ def verify_tree(engine: Engine, state: DecodeState, requests: Sequence[tuple[int
     state.forward_seconds += time.perf_counter() - tic
     state.calls += 1
     logits = logits.reshape(R, n, S, -1)[:, :, c0 - a:c1 - a]
-    return [logits[r, :size] for r, size in enumerate(sizes)]
+    return torch.cat([logits[r, :size] for r, size in enumerate(sizes)])
