@@ -5,7 +5,7 @@ import torch
 
 from realmodel.engine import DecodeConfig, Engine, decode
 from realmodel.engine.prompts import Prompt
-from realmodel.engine.sampling import choice_profile
+from realmodel.engine.sampling import choice_profile, valid_rows
 from realmodel.model.denoiser import LLaDADenoiser
 from realmodel.model.specials import SpecialTokens
 from realmodel.model.tiny import random_llada, tiny_config
@@ -220,3 +220,17 @@ def test_tree_attention_over_block_copies_equals_replicated_forwards(model, prom
         copies.x[:, lo:hi] = drafts
         separate = engine.forward(copies)
     assert_close(tree.reshape(2, W, -1), separate, llada_path(model.config, Tk))
+
+
+@pytest.mark.parametrize("view", [False, True])
+def test_valid_rows_equal_boolean_indexing_on_tensors_and_views(view):
+    """The engine's gather (index_select, or a (row, column) index on a view such as the
+    first block of FreeDave's two-block logits) picks exactly x[valid], in order."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 8 if view else 4, 5, generator=gen)
+    if view:
+        x = x[:, :4]
+    valid = torch.rand(3, 4, generator=gen) < 0.5
+    rows, at = valid_rows(x, valid)
+    assert torch.equal(rows, x[valid])
+    assert torch.equal(at, valid.reshape(-1).nonzero()[:, 0])
