@@ -69,10 +69,9 @@ def float_dtype(xp: Any, x: Array, minimum_bits: int = 32) -> Any:
 
 def to_numpy(x: Array) -> np.ndarray:
     """``x`` as a numpy array: a zero-copy view of a CPU torch tensor (moved to the CPU
-    otherwise); bfloat16, which numpy lacks, becomes float32 (exactly)."""
+    otherwise)."""
     if _is_torch(x):
-        x = x.detach().cpu()
-        return (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy()
+        return x.detach().cpu().numpy()
     return np.asarray(x)
 
 

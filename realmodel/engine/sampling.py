@@ -28,9 +28,7 @@ EOS handling ("eos" option of the decode config):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -40,8 +38,6 @@ from theory import Profile, profile_from_logits
 __all__ = ["EOS_MODES", "SpecialTokens", "choice_profile", "valid_rows", "window_profile"]
 
 EOS_MODES = ("none", "forbid", "defer", "llada_quirk")
-#: Vocabularies up to this size are profiled through numpy on a CPU (see _argmax_profile).
-NUMPY_VOCAB = 1024
 
 
 def choice_profile(z: Tensor, tokens: Tensor, valid: Tensor, entropy: bool = True
@@ -77,44 +73,15 @@ def valid_rows(x: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
     return x[at // W, at % W], at
 
 
-def _scatter(sub: Profile, valid: Tensor, at: Any) -> Profile:
+def _scatter(sub: Profile, valid: Tensor, at: Tensor) -> Profile:
     """The profile (1, n) of the valid positions (flat indices ``at``) placed into a
     (B, W) window; the other positions get token 0, c = 0, log r = 0 (r = 1), s = 0,
-    H = 0. numpy input (with numpy ``at``) is scattered in numpy and returned as torch."""
-    def put(x: Any) -> Tensor:
-        if isinstance(x, np.ndarray):
-            flat = np.zeros(valid.numel(), dtype=x.dtype)
-            flat[at] = x[0]
-            return torch.from_numpy(flat).view(valid.shape)
+    H = 0."""
+    def put(x: Tensor) -> Tensor:
         out = torch.zeros(valid.numel(), dtype=x.dtype, device=x.device)
         return out.index_copy_(0, at, x[0]).view(valid.shape)
     return Profile(tokens=put(sub.tokens), c=put(sub.c), log_r=put(sub.log_r), s=put(sub.s),
                    H=put(sub.H), valid=valid)
-
-
-def _argmax_profile(logits: Tensor, valid: Tensor, eos_id: int | None, *, check: bool,
-                    float64: bool, entropy: bool) -> Profile:
-    """``theory.profile_from_logits`` at the valid positions only (EOS forbidden when
-    ``eos_id`` is given), scattered back into the window.
-
-    A CPU model whose vocabulary has at most :data:`NUMPY_VOCAB` tokens is profiled on
-    zero-copy numpy views: the same code, whose few dozen operations on tiny arrays cost
-    several times less as numpy calls than as torch calls. The choice depends on the
-    model alone (never on the batch or the step), so a state gets the same profile alone
-    and inside any batch, which FreeDave's exactness needs."""
-    rows: Any
-    at: Any
-    if logits.device.type == "cpu" and logits.shape[-1] <= NUMPY_VOCAB:
-        z = (logits.float() if logits.dtype == torch.bfloat16 else logits).numpy()
-        ok = valid.numpy()
-        at = np.flatnonzero(ok)
-        rows = z.reshape(-1, z.shape[-1])[at]
-    else:
-        rows, at = valid_rows(logits, valid)  # (n, V): the valid positions only, a copy
-    if eos_id is not None:
-        rows[:, eos_id] = float("-inf")
-    sub = profile_from_logits(rows[None], check=check, float64=float64, entropy=entropy)
-    return _scatter(sub, valid, at)
 
 
 def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Generator | None],
@@ -157,8 +124,11 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
     dtype = torch.float64 if float64 else torch.float32
     forbid = eos == "forbid" and specials.eos_id is not None
     if temperature == 0 and eos in ("none", "forbid", "defer"):
-        profile = _argmax_profile(logits, valid, specials.eos_id if forbid else None,
-                                  check=check, float64=float64, entropy=entropy)
+        rows, at = valid_rows(logits, valid)  # (n, V): the valid positions only, a copy
+        if forbid:
+            rows[:, specials.eos_id] = float("-inf")
+        profile = _scatter(profile_from_logits(rows[None], check=check, float64=float64,
+                                               entropy=entropy), valid, at)
     else:
         z = logits.to(dtype)
         if forbid:
