@@ -21,7 +21,8 @@ static decoding, caches none and dual, with the same columns.
 A third table measures batch invariance: prompts decoded alone vs together in one
 left-padded batch, share of generated tokens that differ, per dtype and cache mode.
 
-Run:  PYTHONPATH=. python benchmarks/bench_decode.py [--quick] [--shipped] [--json OUT]
+Run:  PYTHONPATH=. python benchmarks/bench_decode.py [--quick] [--shipped]
+                                               [--json OUT [--overwrite]]
 The random model's confidences are shaped by its logit scale, not by language: calls per
 rule are mechanics, not a quality claim.
 """
@@ -38,6 +39,7 @@ from typing import Any
 
 import torch
 
+from paradec.commands.outputs import check_output
 from realmodel.engine import DecodeConfig, Engine, decode
 from realmodel.engine.prompts import Prompt
 from realmodel.machine import describe_cpu
@@ -236,7 +238,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="also the shipped-model table (tiny-arith, batch 1, FreeDave)")
     parser.add_argument("--skip-invariance", action="store_true")
     parser.add_argument("--json", help="also write all numbers here")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     args = parser.parse_args(argv)
+    if args.json:
+        check_output(args.json, "--json", overwrite=args.overwrite)  # before any work
     torch.set_num_threads(args.threads)
     defaults = (32, 8, 12) if args.quick else (256, 32, 64)
     setup = Setup(gen_length=args.gen_length or defaults[0],

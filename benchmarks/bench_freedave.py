@@ -11,7 +11,7 @@ tokens that differ from fp32 static decoding and from bf16 static decoding, and 
 sequence's first departure from bf16 static decoding the reference step's margins: token
 margin log(c / s) at the committed position and ranking margin log r(rank 2) - log r(rank 1).
 
-Run:  PYTHONPATH=. python benchmarks/bench_freedave.py [--quick] [--bf16] [--json OUT]
+Run:  PYTHONPATH=. python benchmarks/bench_freedave.py [--quick] [--bf16] [--json OUT [--overwrite]]
 Random weights give rankings that do not predict the next steps, so acceptance is short:
 the call ratios here are mechanics, not the paper's number on a trained model.
 """
@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from paradec.commands.outputs import check_output
 from realmodel.engine import DecodeConfig, Engine, decode
 from realmodel.engine.prompts import Prompt
 from realmodel.freedave import FreeDaveConfig, freedave_decode
@@ -98,7 +99,10 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")
+    ap.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     args = ap.parse_args()
+    if args.json:
+        check_output(args.json, "--json", overwrite=args.overwrite)  # before any work
     torch.set_num_threads(args.threads)
     L, W = (16, 8) if args.quick else (64, 16)
 

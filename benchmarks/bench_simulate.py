@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from paradec.commands.outputs import check_output
 from simulate import ChainDenoiser, DecodeConfig, decode, random_chain
 from theory import make_rule
 
@@ -38,7 +39,10 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-check", action="store_true", help="skip the joint-mode bookkeeping")
     p.add_argument("--json", default=None, help="also write the result here")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     args = p.parse_args()
+    if args.json:
+        check_output(args.json, "--json", overwrite=args.overwrite)  # before any work
 
     rng = np.random.default_rng(args.seed)
     chain = random_chain(args.V, args.rho, rng)

@@ -11,7 +11,8 @@ ratio (drift between repeats cancels). Auto starts from scratch in every run: it
 rule's first block, probes one other call size and learns the draft gains within the run.
 
 Run alone on the machine:  PYTHONPATH=. python benchmarks/freedave_auto.py [--quick]
-Markdown table on stdout (the CPU named in its first line), ``--json OUT`` for the rows.
+Markdown table on stdout (the CPU named in its first line), ``--json OUT`` for the rows
+(``--overwrite`` to replace an existing file).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import torch
 
+from paradec.commands.outputs import check_output
 from realmodel.engine import DecodeConfig, Engine
 from realmodel.freedave import FreeDaveBlocks, FreeDaveConfig
 from realmodel.machine import describe_cpu
@@ -93,7 +95,10 @@ def main() -> None:
                     help="runs of each fixed width at batch >= 100 (default 1)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
+    ap.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     args = ap.parse_args()
+    if args.json:
+        check_output(args.json, "--json", overwrite=args.overwrite)  # before any work
     torch.set_num_threads(args.threads)
     name, value = args.rule.split(":")
     rule = make_rule(name, int(value) if name == "quota" else float(value))

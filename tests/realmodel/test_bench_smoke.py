@@ -1,8 +1,12 @@
 """benchmarks/bench_decode.py runs end to end (quick mode) and its ratios are consistent."""
 
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_decode.py"
 
@@ -38,3 +42,19 @@ def test_shipped_table_freedave_equals_static_in_fewer_calls():
     static = {r["cache"]: r["calls"] for r in rows if r["rule"] == "static"}
     assert all(r["calls"] < static[r["cache"]] for r in rows if r["rule"].startswith("freedave"))
     assert "| tiny-arith | freedave K=4 | dual |" in bench.format_tables([], [], rows)
+
+
+@pytest.mark.parametrize("script", ["bench_decode", "bench_freedave", "bench_simulate",
+                                    "freedave_auto"])
+def test_a_benchmark_refuses_to_replace_its_json_output_unasked(script, tmp_path):
+    """--json names an existing file: the script stops before any work, names the file and
+    --overwrite, and leaves the file as it was."""
+    out = tmp_path / "numbers.json"
+    out.write_text('{"kept": true}')
+    root = SCRIPT.parents[1]
+    run = subprocess.run([sys.executable, str(root / "benchmarks" / f"{script}.py"),
+                          "--json", str(out)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert run.returncode != 0
+    assert f"--json {out} already exists: pass --overwrite" in run.stderr
+    assert out.read_text() == '{"kept": true}'
