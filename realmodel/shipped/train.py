@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,9 @@ from realmodel.shipped.registry import load_tokenizer
 from realmodel.shipped.task import Problem
 from realmodel.shipped.tasks import task_named
 
-__all__ = ["TrainConfig", "model_config", "encode_batch", "llada_loss", "train", "train_recipe",
-           "RECIPES", "GENERATION_NAME", "TRAIN_LOG_NAME"]
+__all__ = ["TrainConfig", "Example", "restatement", "examples", "RESTATE", "EMBEDDINGS",
+           "param_groups", "init_weights", "model_config", "encode_batch", "llada_loss", "train",
+           "train_recipe", "RECIPES", "GENERATION_NAME", "TRAIN_LOG_NAME"]
 
 GENERATION_NAME = "generation.json"
 TRAIN_LOG_NAME = "train_log.json"
@@ -49,7 +50,10 @@ class TrainConfig:
 
     ``task``: a name of :data:`realmodel.shipped.tasks.TASKS`; ``vocab_size``: the size of
     a subword task's BPE vocabulary (None for the character task); ``weight_tying``: the
-    LM head shares the input embedding (LLaDA-8B does not)."""
+    LM head shares the input embedding (LLaDA-8B does not); ``embedding_decay``: weight
+    decay also on the embedding and LM head (rows of rare tokens then shrink towards
+    each other); ``restate``: the share of training examples replaced by a copying
+    exercise (:func:`restatement`: the story's words shuffled, to be repeated)."""
 
     task: str = "arith"
     vocab_size: int | None = None
@@ -66,6 +70,8 @@ class TrainConfig:
     n_heads: int = 4
     mlp_hidden_size: int = 256
     weight_tying: bool = False
+    embedding_decay: bool = True
+    restate: float = 0.0
     gen_length: int = 32
     block_length: int = 8
     seed: int = 0
@@ -87,6 +93,8 @@ class TrainConfig:
         if self.gen_length % self.block_length:
             raise ValueError(f"gen_length={self.gen_length} is not a multiple of "
                              f"block_length={self.block_length}")
+        if not 0 <= self.restate < 1:
+            raise ValueError(f"TrainConfig.restate must be in [0, 1), got {self.restate!r}")
         if not (self.lr > 0 and 0 < self.eps < 1 and 0 <= self.min_lr_ratio <= 1):
             raise ValueError(f"bad lr={self.lr}, eps={self.eps} or "
                              f"min_lr_ratio={self.min_lr_ratio}")
@@ -101,7 +109,39 @@ def model_config(cfg: TrainConfig, tokenizer: Any) -> LLaDAConfig:
                        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
 
 
-def encode_batch(problems: Sequence[Problem], tokenizer: Any, gen_length: int
+RESTATE = "Repeat these words in order: "
+
+
+@dataclass(frozen=True)
+class Example:
+    """A training pair without a scored answer (see :func:`restatement`)."""
+
+    prompt: str
+    response: str
+
+
+def restatement(problem: Problem, rng: np.random.Generator) -> Example:
+    """The copying exercise built from a problem: the words of its story in a random
+    order, to be repeated in that order.
+
+    Shuffled, the words cannot be predicted from grammar or from the task's templates,
+    only by finding each one in the prompt: every response token is a content-addressed
+    copy, the skill the word problems need for their names, items and numbers (which
+    are a few tokens of each answer)."""
+    words = problem.prompt.split()
+    shuffled = " ".join(words[int(i)] for i in rng.permutation(len(words)))
+    return Example(RESTATE + shuffled, shuffled)
+
+
+def examples(stream: Iterator[Problem], rng: np.random.Generator,
+             restate: float) -> Iterator[Problem | Example]:
+    """The training stream: each problem, or with probability ``restate`` its
+    :func:`restatement` (``rng`` draws only when ``restate > 0``)."""
+    for problem in stream:
+        yield restatement(problem, rng) if restate and rng.random() < restate else problem
+
+
+def encode_batch(problems: Sequence[Problem | Example], tokenizer: Any, gen_length: int
                  ) -> tuple[Tensor, Tensor, Tensor, int]:
     """ids, key_ok, positions (B, P + L) laid out like the engine's canvas, and P.
 
@@ -142,7 +182,7 @@ def llada_loss(model: LLaDAModel, x: Tensor, key_ok: Tensor, positions: Tensor, 
     return (ce * masked / p_mask).sum() / (B * L)
 
 
-def _init(model: LLaDAModel, gen: torch.Generator) -> None:
+def init_weights(model: LLaDAModel, gen: torch.Generator) -> None:
     """GPT-2 style init: N(0, 0.02), residual-writing projections / sqrt(2 n_layers)."""
     n = model.config.n_layers
     with torch.no_grad():
@@ -155,6 +195,21 @@ def _init(model: LLaDAModel, gen: torch.Generator) -> None:
                     name.endswith("ff_out.weight"):
                 std /= math.sqrt(2 * n)
             param.copy_(torch.randn(param.shape, generator=gen) * std)
+
+
+EMBEDDINGS = ("model.transformer.wte.weight", "model.transformer.ff_out.weight")
+
+
+def param_groups(model: LLaDAModel, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """AdamW's two groups: weight decay on the matrices (the embedding and LM head only
+    under ``cfg.embedding_decay``), none on norms and biases."""
+    decayed: list[Tensor] = []
+    kept: list[Tensor] = []
+    for name, param in model.named_parameters():
+        matrix = param.ndim >= 2 and (cfg.embedding_decay or name not in EMBEDDINGS)
+        (decayed if matrix else kept).append(param)
+    return [{"params": decayed, "weight_decay": cfg.weight_decay},
+            {"params": kept, "weight_decay": 0.0}]
 
 
 def _lr(cfg: TrainConfig, step: int) -> float:
@@ -191,7 +246,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
     tokenizer = task.tokenizer(cfg.vocab_size) if init is None else load_tokenizer(init)
     gen = torch.Generator().manual_seed(cfg.seed)
     model = LLaDAModel(model_config(cfg, tokenizer))
-    _init(model, gen)
+    init_weights(model, gen)
     if init is not None:
         start = load_llada(init)
         if start.config.to_dict() != model.config.to_dict():
@@ -199,12 +254,9 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
                              f"{model.config}")
         model.load_state_dict(start.state_dict())
     model.to(device).train()
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    keep = [p for n, p in model.named_parameters() if p.ndim < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": keep, "weight_decay": 0.0}], lr=cfg.lr,
-                            betas=(0.9, 0.98))
-    data = task.stream(np.random.default_rng(cfg.seed))
+    opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98))
+    rng = np.random.default_rng(cfg.seed)
+    data = examples(task.stream(rng), rng, cfg.restate)
     log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": [],
                            "init": None if init is None else str(init),
                            "machine": describe_cpu() if device == "cpu" else device,

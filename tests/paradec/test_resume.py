@@ -5,26 +5,18 @@ about 60 s. Also: resume refuses another run's partial folder, and resuming a fi
 run is a no-op.
 """
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from realmodel.trace import read_trace
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "kill_resume.py"
+from tests.scripts import load_benchmark
 
 
 def _harness():
-    spec = importlib.util.spec_from_file_location("kill_resume", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("kill_resume")
 
 
 KR = _harness()

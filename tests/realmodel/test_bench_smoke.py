@@ -1,22 +1,16 @@
 """benchmarks/bench_decode.py runs end to end (quick mode) and its ratios are consistent."""
 
-import importlib.util
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_decode.py"
+from tests.scripts import BENCHMARKS, load_benchmark
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_decode", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_decode")
 
 
 def test_quick_benchmark_baselines_and_call_counts():
@@ -51,8 +45,8 @@ def test_a_benchmark_refuses_to_replace_its_json_output_unasked(script, tmp_path
     --overwrite, and leaves the file as it was."""
     out = tmp_path / "numbers.json"
     out.write_text('{"kept": true}')
-    root = SCRIPT.parents[1]
-    run = subprocess.run([sys.executable, str(root / "benchmarks" / f"{script}.py"),
+    root = BENCHMARKS.parent
+    run = subprocess.run([sys.executable, str(BENCHMARKS / f"{script}.py"),
                           "--json", str(out)], capture_output=True, text=True, timeout=300,
                          env={**os.environ, "PYTHONPATH": str(root)})
     assert run.returncode != 0

@@ -26,7 +26,18 @@ from realmodel.shipped import (
     words,
 )
 from realmodel.shipped.subword import SPECIALS, train_tokenizer
-from realmodel.shipped.train import RECIPES, TrainConfig, encode_batch, train
+from realmodel.shipped.train import (
+    EMBEDDINGS,
+    RECIPES,
+    RESTATE,
+    Example,
+    TrainConfig,
+    encode_batch,
+    examples,
+    param_groups,
+    restatement,
+    train,
+)
 from theory import Quota
 
 STEP = re.compile(r"(\d+) ([-+x]) (\d+) = (\d+)")
@@ -220,10 +231,71 @@ def test_retraining_a_words_model_gives_the_same_bits(tmp_path, monkeypatch):
     from realmodel.shipped import tasks
 
     monkeypatch.setattr(tasks, "TOKENIZER_PROBLEMS", 300)
-    cfg = TrainConfig(task="words", vocab_size=600, steps=3, batch_size=2, d_model=16,
+    cfg = TrainConfig(task="words", vocab_size=600, steps=3, batch_size=4, d_model=16,
                       n_layers=1, n_heads=2, mlp_hidden_size=32, gen_length=128,
-                      block_length=32, warmup=1, threads=1)
+                      block_length=32, warmup=1, threads=1, weight_tying=True,
+                      embedding_decay=False, restate=0.5)
     for name in ("a", "b"):
         train(cfg, tmp_path / name)
     for file in ("model.safetensors", "tokenizer.json"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_a_restatement_repeats_the_story_and_the_stream_mixes_it_at_its_share():
+    problems = [words.sample_problem(np.random.default_rng(i)) for i in range(20)]
+    rng = np.random.default_rng(5)
+    moved = 0
+    for p in problems:
+        ex = restatement(p, rng)
+        assert isinstance(ex, Example) and ex.prompt == RESTATE + ex.response
+        assert sorted(ex.response.split()) == sorted(p.prompt.split())
+        moved += ex.response != p.prompt
+    assert moved >= 19  # a story of 12+ words keeps its order with chance < 1/12!
+    # restate = 0 draws nothing more: the stream is the task's own, problem for problem
+    rng = np.random.default_rng(3)
+    plain = examples(iter(problems), rng, 0.0)
+    assert list(plain) == problems
+    assert rng.random() == np.random.default_rng(3).random()
+    n, share = 4000, 0.25
+    rng = np.random.default_rng(0)
+    stream = examples((words.sample_problem(rng) for _ in range(n)), rng, share)
+    k = sum(isinstance(e, Example) for e in stream)
+    sd = (n * share * (1 - share)) ** 0.5  # binomial; 5 sd: a false alarm once in 1.7e6
+    assert abs(k - n * share) < 5 * sd, k
+
+
+def test_restated_prompts_fit_the_trained_prompt_room(tiny_words):
+    from realmodel.shipped.tasks import task_named
+
+    rng = np.random.default_rng(1)
+    room = task_named("words").prompt_tokens
+    for _ in range(500):
+        ids = prompt_ids(tiny_words.tokenizer, restatement(words.sample_problem(rng), rng).prompt,
+                         chat=True)
+        assert len(ids) <= room
+
+
+@pytest.mark.parametrize("decay", [True, False])
+def test_embedding_decay_chooses_whether_the_embedding_and_head_are_decayed(decay):
+    from realmodel.model.llada import LLaDAConfig, LLaDAModel
+
+    model = LLaDAModel(LLaDAConfig(d_model=16, n_layers=1, n_heads=2, mlp_hidden_size=32,
+                                   vocab_size=40, max_sequence_length=64,
+                                   mask_token_id=3, eos_token_id=2, pad_token_id=0))
+    cfg = TrainConfig(d_model=16, n_layers=1, n_heads=2, mlp_hidden_size=32,
+                      embedding_decay=decay)
+    decayed, kept = param_groups(model, cfg)
+    assert decayed["weight_decay"] == cfg.weight_decay and kept["weight_decay"] == 0
+    names = {id(p): n for n, p in model.named_parameters()}
+    in_decay = {names[id(p)] for p in decayed["params"]}
+    in_kept = {names[id(p)] for p in kept["params"]}
+    assert in_decay | in_kept == set(names.values()) and not in_decay & in_kept
+    assert all(p.ndim >= 2 for p in decayed["params"])
+    assert (set(EMBEDDINGS) <= in_decay) is decay and (set(EMBEDDINGS) <= in_kept) is not decay
+    assert "model.transformer.blocks.0.q_proj.weight" in in_decay
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0, float("nan")])
+def test_a_restatement_share_outside_zero_one_is_refused(share):
+    with pytest.raises(ValueError, match="restate"):
+        TrainConfig(restate=share)
