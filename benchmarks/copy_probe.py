@@ -1,4 +1,4 @@
-"""Does a tiny-words checkpoint copy from its context? Two probes behind docs/LOG.md.
+"""Does a tiny-words checkpoint copy from its context? Three probes behind docs/LOG.md.
 
     PYTHONPATH=. python benchmarks/copy_probe.py FOLDER [FOLDER ...]
 
@@ -10,6 +10,10 @@
    masked (seed 0): the share of masked positions predicted right, over all of them, the
    digits, and the words of four or more letters that also occur in the prompt (names and
    items: the copies).
+3. **Copying exercise.** The stories of the first 32 held-out problems as the training's
+   copying exercise (``train.restatement``: words shuffled with seed 0), half the response
+   masked (seed 0): the share of masked words and of masked digits predicted right. Only
+   copying gets these right (digits by chance: about 0.1).
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import numpy as np
 import torch
 
 from realmodel.model.denoiser import prompt_ids
 from realmodel.shipped import heldout_problems, load_shipped
-from realmodel.shipped.train import encode_batch
+from realmodel.shipped.train import encode_batch, restatement
 
 PROMPT = ("Lars has 24 {it}. Zara has 5 more {it} than Lars. How many {it} do Lars and "
           "Zara have together?")
@@ -51,20 +56,30 @@ def item_slot(den: Any) -> list[tuple[str, str, float, float]]:
     return out
 
 
-def teacher_forced(den: Any, folder: str) -> dict[str, tuple[int, float]]:
-    """{kind: (masked positions, share predicted right)}."""
-    tok = den.tokenizer
-    problems = heldout_problems(folder)[:64]
-    x, key_ok, pos, P = encode_batch(problems, tok, 128)
+def _half_masked(den: Any, pairs: list[Any]) -> tuple[Any, Any, Any, Any, int]:
+    """(ids, key_ok, masked, right, P): half of each response masked (seed 0), and
+    whether the argmax is right."""
+    x, key_ok, pos, P = encode_batch(pairs, den.tokenizer, 128)
     gen = torch.Generator().manual_seed(0)
     masked = torch.rand(x.shape[0], x.shape[1] - P, generator=gen) < 0.5
     noisy = x.clone()
     noisy[:, P:] = torch.where(masked, den.specials.mask_id, x[:, P:])
     with torch.no_grad():
         logits = den.model(noisy, pos, allowed=key_ok[:, None, :])[:, P:]
-    right = logits.argmax(-1) == x[:, P:]
+    return x, key_ok, masked, logits.argmax(-1) == x[:, P:], P
+
+
+def _digits(den: Any, ids: Any) -> Any:
+    names = den.tokenizer.convert_ids_to_tokens
+    return torch.tensor([[names(int(t)).isdigit() for t in row] for row in ids])
+
+
+def teacher_forced(den: Any, folder: str) -> dict[str, tuple[int, float]]:
+    """{kind: (masked positions, share predicted right)}."""
+    tok = den.tokenizer
+    x, key_ok, masked, right, P = _half_masked(den, heldout_problems(folder)[:64])
     names = tok.convert_ids_to_tokens
-    digit = torch.tensor([[names(int(t)).isdigit() for t in row] for row in x[:, P:]])
+    digit = _digits(den, x[:, P:])
     copy = torch.zeros_like(masked)
     for i in range(x.shape[0]):
         seen = set(x[i, :P][key_ok[i, :P]].tolist())
@@ -74,6 +89,17 @@ def teacher_forced(den: Any, folder: str) -> dict[str, tuple[int, float]]:
     return {kind: (int(sel.sum()), float(right[sel].float().mean()))
             for kind, sel in (("all", masked), ("digits", digit & masked),
                               ("copies", copy & masked))}
+
+
+def exercise(den: Any, folder: str) -> dict[str, tuple[int, float]]:
+    """{kind: (masked positions, share predicted right)} on the copying exercise."""
+    rng = np.random.default_rng(0)
+    pairs = [restatement(p, rng) for p in heldout_problems(folder)[:32]]
+    x, _, masked, right, P = _half_masked(den, pairs)
+    ends = (den.specials.eos_id, den.tokenizer.convert_tokens_to_ids("<|eot_id|>"))
+    words = masked & ~torch.isin(x[:, P:], torch.tensor(ends))
+    return {kind: (int(sel.sum()), float(right[sel].float().mean()))
+            for kind, sel in (("words", words), ("digits", words & _digits(den, x[:, P:])))}
 
 
 def main() -> None:
@@ -88,6 +114,8 @@ def main() -> None:
             print(f"  prompt {a:<7} response {b:<7} P(apples) {pa:.3f}  P(tulips) {pt:.3f}")
         for kind, (n, acc) in teacher_forced(den, folder).items():
             print(f"  masked {kind:<7} {n:5d} positions, predicted right {acc:.3f}")
+        for kind, (n, acc) in exercise(den, folder).items():
+            print(f"  exercise {kind:<7} {n:4d} positions, predicted right {acc:.3f}")
 
 
 if __name__ == "__main__":

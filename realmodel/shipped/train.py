@@ -36,9 +36,10 @@ from realmodel.shipped.registry import load_tokenizer
 from realmodel.shipped.task import Problem
 from realmodel.shipped.tasks import task_named
 
-__all__ = ["TrainConfig", "Example", "restatement", "examples", "RESTATE", "EMBEDDINGS",
-           "param_groups", "init_weights", "model_config", "encode_batch", "llada_loss", "train",
-           "train_recipe", "RECIPES", "GENERATION_NAME", "TRAIN_LOG_NAME"]
+__all__ = ["TrainConfig", "Example", "restatement", "examples", "RESTATE", "RESTATE_STORY",
+           "EMBEDDINGS", "param_groups", "init_weights", "model_config", "encode_batch",
+           "llada_loss", "train", "train_recipe", "RECIPES", "GENERATION_NAME",
+           "TRAIN_LOG_NAME"]
 
 GENERATION_NAME = "generation.json"
 TRAIN_LOG_NAME = "train_log.json"
@@ -53,7 +54,9 @@ class TrainConfig:
     LM head shares the input embedding (LLaDA-8B does not); ``embedding_decay``: weight
     decay also on the embedding and LM head (rows of rare tokens then shrink towards
     each other); ``restate``: the share of training examples replaced by a copying
-    exercise (:func:`restatement`: the story's words shuffled, to be repeated)."""
+    exercise (:func:`restatement`: the story's words, ``shuffle``d or in their order, to
+    be repeated); ``stop``: end after this many steps of the ``steps``-step learning-rate
+    schedule (None: all of them)."""
 
     task: str = "arith"
     vocab_size: int | None = None
@@ -72,6 +75,8 @@ class TrainConfig:
     weight_tying: bool = False
     embedding_decay: bool = True
     restate: float = 0.0
+    shuffle: bool = True
+    stop: int | None = None
     gen_length: int = 32
     block_length: int = 8
     seed: int = 0
@@ -93,6 +98,10 @@ class TrainConfig:
         if self.gen_length % self.block_length:
             raise ValueError(f"gen_length={self.gen_length} is not a multiple of "
                              f"block_length={self.block_length}")
+        if self.stop is not None and (isinstance(self.stop, bool) or not isinstance(
+                self.stop, int) or not 1 <= self.stop <= self.steps):
+            raise ValueError(f"TrainConfig.stop must be an integer in 1..steps={self.steps}, "
+                             f"got {self.stop!r}")
         if not 0 <= self.restate < 1:
             raise ValueError(f"TrainConfig.restate must be in [0, 1), got {self.restate!r}")
         if not (self.lr > 0 and 0 < self.eps < 1 and 0 <= self.min_lr_ratio <= 1):
@@ -110,6 +119,7 @@ def model_config(cfg: TrainConfig, tokenizer: Any) -> LLaDAConfig:
 
 
 RESTATE = "Repeat these words in order: "
+RESTATE_STORY = "Repeat the story word for word. "
 
 
 @dataclass(frozen=True)
@@ -120,25 +130,29 @@ class Example:
     response: str
 
 
-def restatement(problem: Problem, rng: np.random.Generator) -> Example:
+def restatement(problem: Problem, rng: np.random.Generator, shuffle: bool = True) -> Example:
     """The copying exercise built from a problem: the words of its story in a random
-    order, to be repeated in that order.
+    order (drawn from ``rng``), to be repeated in that order; with ``shuffle=False`` the
+    story itself, to be repeated verbatim (no draw).
 
     Shuffled, the words cannot be predicted from grammar or from the task's templates,
     only by finding each one in the prompt: every response token is a content-addressed
     copy, the skill the word problems need for their names, items and numbers (which
     are a few tokens of each answer)."""
+    if not shuffle:
+        return Example(RESTATE_STORY + problem.prompt, problem.prompt)
     words = problem.prompt.split()
     shuffled = " ".join(words[int(i)] for i in rng.permutation(len(words)))
     return Example(RESTATE + shuffled, shuffled)
 
 
-def examples(stream: Iterator[Problem], rng: np.random.Generator,
-             restate: float) -> Iterator[Problem | Example]:
+def examples(stream: Iterator[Problem], rng: np.random.Generator, restate: float,
+             shuffle: bool = True) -> Iterator[Problem | Example]:
     """The training stream: each problem, or with probability ``restate`` its
     :func:`restatement` (``rng`` draws only when ``restate > 0``)."""
     for problem in stream:
-        yield restatement(problem, rng) if restate and rng.random() < restate else problem
+        yield (restatement(problem, rng, shuffle) if restate and rng.random() < restate
+               else problem)
 
 
 def encode_batch(problems: Sequence[Problem | Example], tokenizer: Any, gen_length: int
@@ -256,13 +270,14 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
     model.to(device).train()
     opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98))
     rng = np.random.default_rng(cfg.seed)
-    data = examples(task.stream(rng), rng, cfg.restate)
+    data = examples(task.stream(rng), rng, cfg.restate, cfg.shuffle)
     log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": [],
                            "init": None if init is None else str(init),
                            "machine": describe_cpu() if device == "cpu" else device,
                            "versions": _versions()}
     tic, running = time.perf_counter(), 0.0
-    for step in range(cfg.steps):
+    last = cfg.steps if cfg.stop is None else cfg.stop
+    for step in range(last):
         for group in opt.param_groups:
             group["lr"] = _lr(cfg, step)
         batch = [next(data) for _ in range(cfg.batch_size)]
@@ -275,7 +290,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
         opt.step()
         running += float(loss.detach())
         done = step + 1
-        if done % cfg.log_every == 0 or done == cfg.steps:
+        if done % cfg.log_every == 0 or done == last:
             n = cfg.log_every if done % cfg.log_every == 0 else done % cfg.log_every
             entry = {"step": done, "loss": running / n,
                      "seconds": round(time.perf_counter() - tic, 1)}
@@ -283,7 +298,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
             running = 0.0
             if echo is not None:
                 echo(json.dumps(entry))
-        if done % cfg.save_every == 0 or done == cfg.steps:
+        if done % cfg.save_every == 0 or done == last:
             log["steps_done"] = done
             log["train_seconds"] = round(time.perf_counter() - tic, 1)
             save_shipped(model.eval(), tokenizer, cfg, out, log)

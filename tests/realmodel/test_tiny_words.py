@@ -30,6 +30,7 @@ from realmodel.shipped.train import (
     EMBEDDINGS,
     RECIPES,
     RESTATE,
+    RESTATE_STORY,
     Example,
     TrainConfig,
     encode_batch,
@@ -251,6 +252,10 @@ def test_a_restatement_repeats_the_story_and_the_stream_mixes_it_at_its_share():
         assert sorted(ex.response.split()) == sorted(p.prompt.split())
         moved += ex.response != p.prompt
     assert moved >= 19  # a story of 12+ words keeps its order with chance < 1/12!
+    state = rng.bit_generator.state
+    assert restatement(problems[0], rng, shuffle=False) == \
+        Example(RESTATE_STORY + problems[0].prompt, problems[0].prompt)
+    assert rng.bit_generator.state == state  # the verbatim exercise draws nothing
     # restate = 0 draws nothing more: the stream is the task's own, problem for problem
     rng = np.random.default_rng(3)
     plain = examples(iter(problems), rng, 0.0)
@@ -299,3 +304,24 @@ def test_embedding_decay_chooses_whether_the_embedding_and_head_are_decayed(deca
 def test_a_restatement_share_outside_zero_one_is_refused(share):
     with pytest.raises(ValueError, match="restate"):
         TrainConfig(restate=share)
+
+
+def test_stop_ends_a_run_part_way_along_its_schedule(tmp_path, monkeypatch):
+    """A run stopped after 2 of 4 steps is the first half of the 4-step run: same losses,
+    and its log says 2 steps were done."""
+    from realmodel.shipped import tasks
+
+    monkeypatch.setattr(tasks, "TOKENIZER_PROBLEMS", 300)
+    cfg = TrainConfig(task="words", vocab_size=600, steps=4, batch_size=2, d_model=16,
+                      n_layers=1, n_heads=2, mlp_hidden_size=32, gen_length=128,
+                      block_length=32, warmup=1, threads=1, log_every=1, restate=0.5,
+                      shuffle=False)
+    train(cfg, tmp_path / "full")
+    train(TrainConfig(**{**cfg.__dict__, "stop": 2}), tmp_path / "half")
+    full, half = (json.loads((tmp_path / n / "train_log.json").read_text())
+                  for n in ("full", "half"))
+    assert [e["loss"] for e in half["curve"]] == [e["loss"] for e in full["curve"][:2]]
+    assert half["steps_done"] == 2 and full["steps_done"] == 4
+    for bad in (0, 5, 2.0, True):
+        with pytest.raises(ValueError, match="stop"):
+            TrainConfig(steps=4, stop=bad)
