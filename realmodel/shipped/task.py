@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Problem", "sample_problem", "sample_problems", "extract_answer", "is_correct",
+__all__ = ["Problem", "Example", "sample_problem", "sample_problems", "extract_answer", "is_correct",
            "save_problems", "load_problems", "heldout_problems", "HELDOUT_PATH",
            "HELDOUT_SEED", "HELDOUT_SIZE", "RESPONSE_CHARS", "PROMPT_CHARS", "MAX_OPERAND",
            "TERMS"]
@@ -56,6 +56,15 @@ class Problem:
             raise ValueError("empty prompt")
         if extract_answer(self.response) != self.answer:
             raise ValueError(f"response {self.response!r} does not end with #{self.answer}")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A training pair without a scored answer: an exercise mixed into a task's training
+    stream (``train.restatement``, a task's drill)."""
+
+    prompt: str
+    response: str
 
 
 def solve(operands: Iterable[int], ops: Iterable[str]) -> Problem:

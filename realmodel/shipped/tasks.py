@@ -17,7 +17,7 @@ import numpy as np
 
 from realmodel.shipped import task as arith
 from realmodel.shipped import words
-from realmodel.shipped.task import Problem
+from realmodel.shipped.task import Example, Problem
 from realmodel.shipped.tokenizer import CharTokenizer
 
 __all__ = ["Task", "TASKS", "task_named", "TOKENIZER_SEED", "TOKENIZER_PROBLEMS"]
@@ -28,14 +28,16 @@ TOKENIZER_PROBLEMS = 50_000
 
 @dataclass(frozen=True)
 class Task:
-    """A problem family: ``sample_problem(rng)``, its committed ``heldout()`` set and the
-    room a prompt's ids need (``prompt_tokens``: BOS or chat wrapper included)."""
+    """A problem family: ``sample_problem(rng)``, its committed ``heldout()`` set, the
+    room a prompt's ids need (``prompt_tokens``: BOS or chat wrapper included) and, where
+    the task has one, an arithmetic ``drill(rng)`` to mix into training."""
 
     name: str
     sample_problem: Callable[[np.random.Generator], Problem]
     heldout: Callable[[], list[Problem]]
     prompt_tokens: int
     subword: bool
+    drill: Callable[[np.random.Generator], Example] | None = None
 
     def stream(self, rng: np.random.Generator,
                exclude: frozenset[str] | None = None) -> Iterator[Problem]:
@@ -69,7 +71,7 @@ TASKS: dict[str, Task] = {
     "arith": Task("arith", arith.sample_problem, arith.heldout_problems,
                   prompt_tokens=1 + arith.PROMPT_CHARS, subword=False),
     "words": Task("words", words.sample_problem, words.heldout_problems, prompt_tokens=80,
-                  subword=True),
+                  subword=True, drill=words.drill),
 }
 
 

@@ -33,7 +33,7 @@ from realmodel.model.checkpoint import load_llada, save_llada
 from realmodel.model.denoiser import prompt_ids
 from realmodel.model.llada import LLaDAConfig, LLaDAModel
 from realmodel.shipped.registry import load_tokenizer
-from realmodel.shipped.task import Problem
+from realmodel.shipped.task import Example, Problem
 from realmodel.shipped.tasks import task_named
 
 __all__ = ["TrainConfig", "Example", "restatement", "examples", "RESTATE", "RESTATE_STORY",
@@ -55,7 +55,8 @@ class TrainConfig:
     decay also on the embedding and LM head (rows of rare tokens then shrink towards
     each other); ``restate``: the share of training examples replaced by a copying
     exercise (:func:`restatement`: the story's words, ``shuffle``d or in their order, to
-    be repeated); ``stop``: end after this many steps of the ``steps``-step learning-rate
+    be repeated); ``drill``: the share replaced by the task's arithmetic drill
+    (:func:`realmodel.shipped.words.drill`); ``stop``: end after this many steps of the ``steps``-step learning-rate
     schedule (None: all of them)."""
 
     task: str = "arith"
@@ -76,6 +77,7 @@ class TrainConfig:
     embedding_decay: bool = True
     restate: float = 0.0
     shuffle: bool = True
+    drill: float = 0.0
     stop: int | None = None
     gen_length: int = 32
     block_length: int = 8
@@ -104,6 +106,11 @@ class TrainConfig:
                              f"got {self.stop!r}")
         if not 0 <= self.restate < 1:
             raise ValueError(f"TrainConfig.restate must be in [0, 1), got {self.restate!r}")
+        if not (0 <= self.drill < 1 and self.restate + self.drill < 1):
+            raise ValueError(f"TrainConfig.drill must be in [0, 1 - restate), got "
+                             f"{self.drill!r} with restate={self.restate!r}")
+        if self.drill and task.drill is None:
+            raise ValueError(f"task {self.task!r} has no drill; drill must be 0")
         if not (self.lr > 0 and 0 < self.eps < 1 and 0 <= self.min_lr_ratio <= 1):
             raise ValueError(f"bad lr={self.lr}, eps={self.eps} or "
                              f"min_lr_ratio={self.min_lr_ratio}")
@@ -120,14 +127,6 @@ def model_config(cfg: TrainConfig, tokenizer: Any) -> LLaDAConfig:
 
 RESTATE = "Repeat these words in order: "
 RESTATE_STORY = "Repeat the story word for word. "
-
-
-@dataclass(frozen=True)
-class Example:
-    """A training pair without a scored answer (see :func:`restatement`)."""
-
-    prompt: str
-    response: str
 
 
 def restatement(problem: Problem, rng: np.random.Generator, shuffle: bool = True) -> Example:
@@ -147,11 +146,18 @@ def restatement(problem: Problem, rng: np.random.Generator, shuffle: bool = True
 
 
 def examples(stream: Iterator[Problem], rng: np.random.Generator, restate: float,
-             shuffle: bool = True) -> Iterator[Problem | Example]:
+             shuffle: bool = True, drill: float = 0.0,
+             make_drill: Callable[[np.random.Generator], Example] | None = None
+             ) -> Iterator[Problem | Example]:
     """The training stream: each problem, or with probability ``restate`` its
-    :func:`restatement` (``rng`` draws only when ``restate > 0``)."""
+    :func:`restatement`, or with probability ``drill`` a ``make_drill(rng)`` in its place
+    (``rng`` draws a uniform per problem only when ``restate + drill > 0``)."""
+    if drill and make_drill is None:
+        raise ValueError("a drill share needs make_drill")
     for problem in stream:
-        yield (restatement(problem, rng, shuffle) if restate and rng.random() < restate
+        u = rng.random() if restate or drill else 1.0
+        yield (restatement(problem, rng, shuffle) if u < restate
+               else make_drill(rng) if u < restate + drill and make_drill is not None
                else problem)
 
 
@@ -270,7 +276,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
     model.to(device).train()
     opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98))
     rng = np.random.default_rng(cfg.seed)
-    data = examples(task.stream(rng), rng, cfg.restate, cfg.shuffle)
+    data = examples(task.stream(rng), rng, cfg.restate, cfg.shuffle, cfg.drill, task.drill)
     log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": [],
                            "init": None if init is None else str(init),
                            "machine": describe_cpu() if device == "cpu" else device,

@@ -30,9 +30,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from realmodel.shipped.task import Problem, load_problems
+from realmodel.shipped.task import Example, Problem, load_problems
 
-__all__ = ["KINDS", "sample_problem", "heldout_problems", "make_heldout",
+__all__ = ["KINDS", "sample_problem", "equation", "drill", "DRILL", "DRILL_SIZE", "heldout_problems", "make_heldout",
            "HELDOUT_PATH", "HELDOUT_SEED", "HELDOUT_SIZE", "NAMES", "ITEMS"]
 
 HELDOUT_SEED = 20261201
@@ -228,6 +228,39 @@ _MAKERS = {"inventory": _inventory, "groups": _groups, "compare": _compare,
 def sample_problem(rng: np.random.Generator) -> Problem:
     """One problem of a uniformly drawn kind (see the module docstring)."""
     return _MAKERS[KINDS[int(rng.integers(len(KINDS)))]](rng)
+
+
+DRILL = "Work out each of these: "
+DRILL_SIZE = 6
+
+
+def equation(rng: np.random.Generator) -> tuple[int, str, int, int]:
+    """(a, op, b, result) of one step of the kinds' arithmetic, uniform over ``+ - x``:
+    a sum or difference of numbers below :data:`LIMIT` (result in [1, LIMIT)), or a
+    product of two one-digit numbers from 2 to 9."""
+    op = ("+", "-", "x")[int(rng.integers(3))]
+    if op == "x":
+        a, b = int(rng.integers(2, 10)), int(rng.integers(2, 10))
+        return a, op, b, a * b
+    a = int(rng.integers(2, LIMIT - 2))
+    if op == "+":
+        b = int(rng.integers(1, LIMIT - a))
+        return a, op, b, a + b
+    b = int(rng.integers(1, a))
+    return a, op, b, a - b
+
+
+def drill(rng: np.random.Generator, size: int = DRILL_SIZE) -> Example:
+    """An arithmetic drill: ``size`` steps (:func:`equation`) listed in the prompt and
+    worked in the response in the solutions' own notation (``24 + 5 = 29.``).
+
+    In a word problem each result is written again right after it is computed (the next
+    step's operand, the closing sentence, ``#### N``), so under LLaDA's random masking a
+    masked result can almost always be copied from a later mention: the data rewards
+    arithmetic only at the highest masking ratios. A drill writes each result once."""
+    steps = [equation(rng) for _ in range(size)]
+    return Example(DRILL + ", ".join(f"{a} {op} {b}" for a, op, b, _ in steps) + ".",
+                   " ".join(f"{a} {op} {b} = {c}." for a, op, b, c in steps))
 
 
 def make_heldout(seed: int = HELDOUT_SEED, size: int = HELDOUT_SIZE) -> list[Problem]:

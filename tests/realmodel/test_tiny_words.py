@@ -269,15 +269,65 @@ def test_a_restatement_repeats_the_story_and_the_stream_mixes_it_at_its_share():
     assert abs(k - n * share) < 5 * sd, k
 
 
-def test_restated_prompts_fit_the_trained_prompt_room(tiny_words):
+def test_restated_and_drill_prompts_fit_the_trained_prompt_room(tiny_words):
     from realmodel.shipped.tasks import task_named
 
     rng = np.random.default_rng(1)
     room = task_named("words").prompt_tokens
     for _ in range(500):
-        ids = prompt_ids(tiny_words.tokenizer, restatement(words.sample_problem(rng), rng).prompt,
-                         chat=True)
-        assert len(ids) <= room
+        for ex in (restatement(words.sample_problem(rng), rng), words.drill(rng)):
+            assert len(prompt_ids(tiny_words.tokenizer, ex.prompt, chat=True)) <= room
+            assert len(tiny_words.tokenizer(ex.response)["input_ids"]) < 128
+
+
+def test_a_drill_works_the_listed_steps_in_the_solutions_notation():
+    rng = np.random.default_rng(0)
+    ops = {"+": 0, "-": 0, "x": 0}
+    for _ in range(1000):
+        ex = words.drill(rng)
+        assert isinstance(ex, Example) and ex.prompt.startswith(words.DRILL)
+        steps = STEP.findall(ex.response)
+        assert len(steps) == words.DRILL_SIZE
+        assert ex.response == " ".join(f"{a} {op} {b} = {c}." for a, op, b, c in steps)
+        assert ex.prompt == words.DRILL + ", ".join(f"{a} {op} {b}" for a, op, b, _ in steps) + "."
+        for a, op, b, c in steps:
+            a, b, c = int(a), int(b), int(c)
+            assert c == {"+": a + b, "-": a - b, "x": a * b}[op], ex.response
+            assert 0 < min(a, b, c) and max(a, b, c) < words.LIMIT
+            assert op != "x" or (2 <= a <= 9 and 2 <= b <= 9)
+            ops[op] += 1
+    n = 1000 * words.DRILL_SIZE  # uniform over three ops; 5 binomial sd
+    assert all(abs(k - n / 3) < 5 * (n * 2 / 9) ** 0.5 for k in ops.values()), ops
+
+
+def test_the_stream_mixes_drills_and_restatements_at_their_shares():
+    n, restate, drill = 4000, 0.1, 0.3
+    rng = np.random.default_rng(0)
+    stream = list(examples((words.sample_problem(rng) for _ in range(n)), rng, restate,
+                           True, drill, words.drill))
+    drilled = sum(isinstance(e, Example) and e.prompt.startswith(words.DRILL) for e in stream)
+    restated = sum(isinstance(e, Example) and e.prompt.startswith(RESTATE) for e in stream)
+    for k, share in ((drilled, drill), (restated, restate)):
+        assert abs(k - n * share) < 5 * (n * share * (1 - share)) ** 0.5, (k, share)
+    # a zero drill share leaves a restating stream draw for draw as it was
+    problems = [words.sample_problem(np.random.default_rng(i)) for i in range(50)]
+    a, b = (list(examples(iter(problems), np.random.default_rng(4), 0.25, True, *extra))
+            for extra in ((), (0.0, words.drill)))
+    assert a == b
+    with pytest.raises(ValueError, match="make_drill"):
+        next(examples(iter(problems), np.random.default_rng(4), 0.0, True, 0.5))
+
+
+@pytest.mark.parametrize("restate, drill", [(0.0, -0.1), (0.0, 1.0), (0.5, 0.5),
+                                            (0.0, float("nan"))])
+def test_a_drill_share_outside_the_room_restate_leaves_is_refused(restate, drill):
+    with pytest.raises(ValueError, match="drill"):
+        TrainConfig(task="words", vocab_size=600, restate=restate, drill=drill)
+
+
+def test_a_task_without_a_drill_refuses_a_drill_share():
+    with pytest.raises(ValueError, match="no drill"):
+        TrainConfig(drill=0.2)
 
 
 @pytest.mark.parametrize("decay", [True, False])
