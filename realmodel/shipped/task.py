@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Problem", "Example", "sample_problem", "sample_problems", "extract_answer", "is_correct",
-           "save_problems", "load_problems", "heldout_problems", "HELDOUT_PATH",
+__all__ = ["Problem", "Example", "sample_problem", "sample_problems", "extract_answer",
+           "is_correct", "save_problems", "load_problems", "heldout_problems", "HELDOUT_PATH",
            "HELDOUT_SEED", "HELDOUT_SIZE", "RESPONSE_CHARS", "PROMPT_CHARS", "MAX_OPERAND",
            "TERMS"]
 

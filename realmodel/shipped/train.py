@@ -56,8 +56,8 @@ class TrainConfig:
     each other); ``restate``: the share of training examples replaced by a copying
     exercise (:func:`restatement`: the story's words, ``shuffle``d or in their order, to
     be repeated); ``drill``: the share replaced by the task's arithmetic drill
-    (:func:`realmodel.shipped.words.drill`); ``stop``: end after this many steps of the ``steps``-step learning-rate
-    schedule (None: all of them)."""
+    (:func:`realmodel.shipped.words.drill`); ``stop``: end after this many steps of the
+    ``steps``-step learning-rate schedule (None: all of them)."""
 
     task: str = "arith"
     vocab_size: int | None = None

@@ -32,8 +32,9 @@ import numpy as np
 
 from realmodel.shipped.task import Example, Problem, load_problems
 
-__all__ = ["KINDS", "sample_problem", "equation", "drill", "DRILL", "DRILL_SIZE", "heldout_problems", "make_heldout",
-           "HELDOUT_PATH", "HELDOUT_SEED", "HELDOUT_SIZE", "NAMES", "ITEMS"]
+__all__ = ["KINDS", "sample_problem", "equation", "drill", "DRILL", "DRILL_SIZE",
+           "heldout_problems", "make_heldout", "HELDOUT_PATH", "HELDOUT_SEED", "HELDOUT_SIZE",
+           "NAMES", "ITEMS"]
 
 HELDOUT_SEED = 20261201
 HELDOUT_SIZE = 500
