@@ -1,4 +1,5 @@
-"""Does a tiny-words checkpoint copy from its context? Three probes behind docs/LOG.md.
+"""Does a tiny-words checkpoint copy from its context, and compute? Four probes behind
+docs/LOG.md.
 
     PYTHONPATH=. python benchmarks/copy_probe.py FOLDER [FOLDER ...]
 
@@ -14,6 +15,11 @@
    copying exercise (``train.restatement``: words shuffled with seed 0), half the response
    masked (seed 0): the share of masked words and of masked digits predicted right. Only
    copying gets these right (digits by chance: about 0.1).
+4. **Results.** Each worked step ``a op b = c`` of the first 64 held-out problems with its
+   result ``c`` masked: the share of results predicted right (every digit) when the rest of
+   the response is visible, where ``c`` is written again later (the next step's operand,
+   the closing sentence, ``#### c``) and can be copied; and when everything from ``c`` on
+   is masked, so that only arithmetic on the visible operands gets it right.
 """
 
 from __future__ import annotations
@@ -102,6 +108,41 @@ def exercise(den: Any, folder: str) -> dict[str, tuple[int, float]]:
             for kind, sel in (("words", words), ("digits", words & _digits(den, x[:, P:])))}
 
 
+def _results(den: Any, ids: list[int]) -> list[list[int]]:
+    """The response offsets of each worked step's result digits (after ``=``)."""
+    names = den.tokenizer.convert_ids_to_tokens(ids)
+    spans, j = [], 0
+    while j < len(ids):
+        j += 1
+        if names[j - 1].endswith("="):
+            span = []
+            while j < len(ids) and (names[j] == "Ġ" or names[j].isdigit()):
+                span += [j] if names[j].isdigit() else []
+                j += 1
+            spans += [span] if span else []
+    return spans
+
+
+def arithmetic(den: Any, folder: str) -> dict[str, tuple[int, float]]:
+    """{context: (worked steps, share of results predicted right)}."""
+    x, key_ok, pos, P = encode_batch(heldout_problems(folder)[:64], den.tokenizer, 128)
+    rows = [(i, span) for i in range(x.shape[0]) for span in _results(den, x[i, P:].tolist())]
+    out = {}
+    for context in ("later text visible", "left context only"):
+        noisy = x[[i for i, _ in rows]].clone()
+        for b, (_, span) in enumerate(rows):
+            if context == "left context only":
+                noisy[b, P + span[0]:] = den.specials.mask_id
+            else:
+                noisy[b, [P + d for d in span]] = den.specials.mask_id
+        with torch.no_grad():
+            rows_ok = key_ok[[i for i, _ in rows]][:, None, :]
+            guess = den.model(noisy, pos[[i for i, _ in rows]], allowed=rows_ok)[:, P:].argmax(-1)
+        right = [bool((guess[b, span] == x[i, P:][span]).all()) for b, (i, span) in enumerate(rows)]
+        out[context] = (len(rows), sum(right) / len(rows))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folders", nargs="+", help="tiny-words checkpoint folders (or names)")
@@ -116,6 +157,8 @@ def main() -> None:
             print(f"  masked {kind:<7} {n:5d} positions, predicted right {acc:.3f}")
         for kind, (n, acc) in exercise(den, folder).items():
             print(f"  exercise {kind:<7} {n:4d} positions, predicted right {acc:.3f}")
+        for context, (n, acc) in arithmetic(den, folder).items():
+            print(f"  results, {context:<18} {n:4d} steps, predicted right {acc:.3f}")
 
 
 if __name__ == "__main__":

@@ -36,3 +36,20 @@ def test_copying_at_a_fixed_offset_is_learned_in_a_few_hundred_steps():
                           d_model=32, batch_size=32, echo=False)
     assert curve[-1][2] > 0.9, curve
     assert ce.first_step(curve) is not None
+
+
+def test_the_results_probe_masks_exactly_the_digits_of_each_worked_result():
+    """copy_probe's arithmetic probe: the spans it finds are the results of the worked
+    steps, digit for digit, in order."""
+    import re
+
+    from realmodel.shipped import heldout_problems, load_shipped
+
+    probe = load_benchmark("copy_probe")
+    den = load_shipped("tiny-words")
+    tok = den.tokenizer
+    for problem in heldout_problems("tiny-words")[:40]:
+        ids = tok(problem.response, add_special_tokens=False)["input_ids"]
+        spans = probe._results(den, ids)
+        found = [tok.decode([ids[j] for j in span]) for span in spans]
+        assert found == re.findall(r"= (\d+)", problem.response), problem.response
