@@ -36,15 +36,18 @@ T, LO, W = 320, 64, 32  # canvas (prompt 64 + gen 256), block start, block lengt
 
 
 def _interleaved(fns: dict[str, Any], repeats: int) -> dict[str, list[float]]:
-    """Seconds of each function per turn, timed in turns (a, b, c, a, b, c, ...) so that
-    a drift of the machine's speed during the run hits all of them alike."""
+    """Seconds of each function per turn, timed in turns so that a drift of the machine's
+    speed during the run hits all of them alike. Turn i starts at the i-th function
+    (a, b, c; b, c, a; c, a, b; ...): what a call leaves behind (the allocator's free
+    memory, the caches) then precedes each function equally often."""
     for fn in fns.values():
         fn()  # warm-up
+    names = list(fns)
     times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    for turn in range(repeats):
+        for name in names[turn % len(names):] + names[:turn % len(names)]:
             tic = time.perf_counter()
-            fn()
+            fns[name]()
             times[name].append(time.perf_counter() - tic)
     return times
 
@@ -58,7 +61,7 @@ def _ratio(a: list[float], b: list[float]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--repeats", type=int, default=21)
     ap.add_argument("--batches", default="1,8")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

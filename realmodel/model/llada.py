@@ -175,12 +175,24 @@ def rope_cos_sin(positions: Tensor, head_dim: int, theta: float) -> tuple[Tensor
 
 def _rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     """Apply RoPE to x of shape (B, H, T, D) in the dtype of cos and sin (B, 1, T, D):
-    float32 under ``rope_full_precision``, else the model's (see LLaDAModel.forward)."""
+    float32 under ``rope_full_precision``, else the model's (see LLaDAModel.forward).
+
+    x cos + rotate_half(x) sin with rotate_half(x) = (-x2, x1): ``sin`` comes with the
+    sign of its first half already flipped (:func:`signed_sin`), so the rotation is a swap
+    of the halves, two products and an in-place sum, with no negation pass over x; the
+    same bits as x cos + (-x2, x1) sin (a fused multiply-add would round differently on
+    AVX2 and AVX-512 kernels, and retraining would no longer give the shipped weights)."""
     dtype = x.dtype
     x = x.to(cos.dtype)
     half = x.shape[-1] // 2
-    rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-    return (x * cos + rotated * sin).to(dtype)
+    swapped = torch.cat((x[..., half:], x[..., :half]), dim=-1)
+    return (x * cos).add_(swapped * sin).to(dtype)
+
+
+def signed_sin(sin: Tensor) -> Tensor:
+    """(-s1, s2) for sin = (s1, s2) halves on the last axis: what :func:`_rotate` takes."""
+    half = sin.shape[-1] // 2
+    return torch.cat((-sin[..., :half], sin[..., half:]), dim=-1)
 
 
 class LLaDABlock(nn.Module):
@@ -282,7 +294,7 @@ class LLaDAModel(nn.Module):
         h = tr.wte(ids)
         cos, sin = rope_cos_sin(positions, self.config.head_dim, self.config.rope_theta)
         rope = torch.float32 if self.config.rope_full_precision else h.dtype
-        cos, sin = cos[:, None].to(rope), sin[:, None].to(rope)  # once, not per layer
+        cos, sin = cos[:, None].to(rope), signed_sin(sin[:, None]).to(rope)  # once
         for layer, block in enumerate(tr.blocks):
             h = block(h, cos, sin, allowed, cache, layer, span)
         if head is not None:
