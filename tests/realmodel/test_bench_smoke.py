@@ -52,3 +52,13 @@ def test_a_benchmark_refuses_to_replace_its_json_output_unasked(script, tmp_path
     assert run.returncode != 0
     assert f"--json {out} already exists: pass --overwrite" in run.stderr
     assert out.read_text() == '{"kept": true}'
+
+
+def test_forward_turns_rotate_so_each_forward_starts_a_turn_equally_often():
+    fe = load_benchmark("forward_vs_eurobert")
+    calls: list[str] = []
+    fns = {name: (lambda n=name: calls.append(n)) for name in "abc"}
+    times = fe._interleaved(fns, repeats=6)
+    assert all(len(t) == 6 for t in times.values())
+    turns = ["".join(calls[3 + 3 * i:6 + 3 * i]) for i in range(6)]  # after the warm-ups
+    assert calls[:3] == list("abc") and turns == ["abc", "bca", "cab"] * 2
