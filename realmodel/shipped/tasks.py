@@ -30,14 +30,14 @@ TOKENIZER_PROBLEMS = 50_000
 class Task:
     """A problem family: ``sample_problem(rng)``, its committed ``heldout()`` set, the
     room a prompt's ids need (``prompt_tokens``: BOS or chat wrapper included) and, where
-    the task has one, an arithmetic ``drill(rng)`` to mix into training."""
+    the task has one, an arithmetic ``drill(rng, small=share)`` to mix into training."""
 
     name: str
     sample_problem: Callable[[np.random.Generator], Problem]
     heldout: Callable[[], list[Problem]]
     prompt_tokens: int
     subword: bool
-    drill: Callable[[np.random.Generator], Example] | None = None
+    drill: Callable[..., Example] | None = None
 
     def stream(self, rng: np.random.Generator,
                exclude: frozenset[str] | None = None) -> Iterator[Problem]:

@@ -20,6 +20,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,8 @@ class TrainConfig:
     each other); ``restate``: the share of training examples replaced by a copying
     exercise (:func:`restatement`: the story's words, ``shuffle``d or in their order, to
     be repeated); ``drill``: the share replaced by the task's arithmetic drill
-    (:func:`realmodel.shipped.words.drill`); ``stop``: end after this many steps of the
+    (:func:`realmodel.shipped.words.drill`), ``drill_small`` the share of its sums and
+    differences with one-digit operands; ``stop``: end after this many steps of the
     ``steps``-step learning-rate schedule (None: all of them)."""
 
     task: str = "arith"
@@ -78,6 +80,7 @@ class TrainConfig:
     restate: float = 0.0
     shuffle: bool = True
     drill: float = 0.0
+    drill_small: float = 0.0
     stop: int | None = None
     gen_length: int = 32
     block_length: int = 8
@@ -109,6 +112,9 @@ class TrainConfig:
         if not (0 <= self.drill < 1 and self.restate + self.drill < 1):
             raise ValueError(f"TrainConfig.drill must be in [0, 1 - restate), got "
                              f"{self.drill!r} with restate={self.restate!r}")
+        if not 0 <= self.drill_small <= 1:
+            raise ValueError(f"TrainConfig.drill_small must be in [0, 1], got "
+                             f"{self.drill_small!r}")
         if self.drill and task.drill is None:
             raise ValueError(f"task {self.task!r} has no drill; drill must be 0")
         if not (self.lr > 0 and 0 < self.eps < 1 and 0 <= self.min_lr_ratio <= 1):
@@ -276,7 +282,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
     model.to(device).train()
     opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98))
     rng = np.random.default_rng(cfg.seed)
-    data = examples(task.stream(rng), rng, cfg.restate, cfg.shuffle, cfg.drill, task.drill)
+    make_drill = None if task.drill is None else partial(task.drill, small=cfg.drill_small)
+    data = examples(task.stream(rng), rng, cfg.restate, cfg.shuffle, cfg.drill, make_drill)
     log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": [],
                            "init": None if init is None else str(init),
                            "machine": describe_cpu() if device == "cpu" else device,

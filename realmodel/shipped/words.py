@@ -235,31 +235,35 @@ DRILL = "Work out each of these: "
 DRILL_SIZE = 6
 
 
-def equation(rng: np.random.Generator) -> tuple[int, str, int, int]:
+def equation(rng: np.random.Generator, small: float = 0.0) -> tuple[int, str, int, int]:
     """(a, op, b, result) of one step of the kinds' arithmetic, uniform over ``+ - x``:
     a sum or difference of numbers below :data:`LIMIT` (result in [1, LIMIT)), or a
-    product of two one-digit numbers from 2 to 9."""
+    product of two one-digit numbers from 2 to 9. With probability ``small`` a sum or
+    difference has one-digit operands (drawn only when ``small > 0``): the operands then
+    sit at fixed offsets from the result, as in a product."""
     op = ("+", "-", "x")[int(rng.integers(3))]
     if op == "x":
         a, b = int(rng.integers(2, 10)), int(rng.integers(2, 10))
         return a, op, b, a * b
-    a = int(rng.integers(2, LIMIT - 2))
+    top = 10 if small and rng.random() < small else LIMIT - 2
+    a = int(rng.integers(2, top))
     if op == "+":
-        b = int(rng.integers(1, LIMIT - a))
+        b = int(rng.integers(1, min(top, LIMIT - a)))
         return a, op, b, a + b
     b = int(rng.integers(1, a))
     return a, op, b, a - b
 
 
-def drill(rng: np.random.Generator, size: int = DRILL_SIZE) -> Example:
-    """An arithmetic drill: ``size`` steps (:func:`equation`) listed in the prompt and
-    worked in the response in the solutions' own notation (``24 + 5 = 29.``).
+def drill(rng: np.random.Generator, size: int = DRILL_SIZE, small: float = 0.0) -> Example:
+    """An arithmetic drill: ``size`` steps (:func:`equation`, ``small`` the share of
+    one-digit sums and differences) listed in the prompt and worked in the response in
+    the solutions' own notation (``24 + 5 = 29.``).
 
     In a word problem each result is written again right after it is computed (the next
     step's operand, the closing sentence, ``#### N``), so under LLaDA's random masking a
     masked result can almost always be copied from a later mention: the data rewards
     arithmetic only at the highest masking ratios. A drill writes each result once."""
-    steps = [equation(rng) for _ in range(size)]
+    steps = [equation(rng, small) for _ in range(size)]
     return Example(DRILL + ", ".join(f"{a} {op} {b}" for a, op, b, _ in steps) + ".",
                    " ".join(f"{a} {op} {b} = {c}." for a, op, b, c in steps))
 

@@ -300,6 +300,24 @@ def test_a_drill_works_the_listed_steps_in_the_solutions_notation():
     assert all(abs(k - n / 3) < 5 * (n * 2 / 9) ** 0.5 for k in ops.values()), ops
 
 
+def test_small_drills_have_one_digit_sums_and_differences_at_their_share():
+    rng = np.random.default_rng(2)
+    steps = [s for _ in range(500) for s in STEP.findall(words.drill(rng, small=0.5).response)]
+    plus_minus = [(int(a), int(b)) for a, op, b, _ in steps if op != "x"]
+    k, n = sum(a < 10 and b < 10 for a, b in plus_minus), len(plus_minus)
+    # a full draw is one-digit too with probability q: a in [2, 98), then b in [1, 100 - a)
+    # for a sum (one-digit for 9 values) or in [1, a) for a difference (always)
+    q = sum(9 / (99 - a) + 1 for a in range(2, 10)) / 96 / 2
+    p = 0.5 + 0.5 * q
+    assert abs(k - p * n) < 5 * (n * p * (1 - p)) ** 0.5, (k, n, p)  # binomial, 5 sd
+    # small = 0 draws exactly what the plain drill draws
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    assert [words.drill(a) for _ in range(50)] == [words.drill(b, small=0.0) for _ in range(50)]
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="drill_small"):
+            TrainConfig(task="words", vocab_size=600, drill=0.3, drill_small=bad)
+
+
 def test_the_stream_mixes_drills_and_restatements_at_their_shares():
     n, restate, drill = 4000, 0.1, 0.3
     rng = np.random.default_rng(0)
