@@ -32,6 +32,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--forbid-mask", action="store_true",
+                   help="never predict the mask token (its logit is -inf), for a model "
+                        "that predicts it at masked positions")
     p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     p.set_defaults(run=run)
 
@@ -75,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'rule':<24}{'accuracy':>10}{'± se':>8}{'calls':>8}{'tok/call':>10}"
               f"{'tok/s':>10}")
     for scored, _ in run_sweep(denoiser, problem_prompts(problems, denoiser), rules,
-                               DecodeConfig(cache=args.cache, **shape), problems=problems,
+                               DecodeConfig(cache=args.cache, forbid_mask=args.forbid_mask,
+                                            **shape), problems=problems,
                                batch_size=args.batch_size):
         row = EvalRow.of(scored)
         if args.json:

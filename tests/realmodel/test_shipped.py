@@ -207,6 +207,24 @@ def test_eval_command_prints_json_rows_with_the_documented_keys(capsys):
     assert row["n"] == 4 and row["model"] == "tiny-arith"
 
 
+@pytest.mark.parametrize("flag", [False, True])
+def test_eval_command_passes_forbid_mask_to_the_decoder(flag, monkeypatch, capsys):
+    import realmodel.shipped
+    from paradec.commands import eval as eval_command
+
+    seen = []
+    real = realmodel.shipped.run_sweep
+
+    def spy(denoiser, prompts, rules, config, **kwargs):
+        seen.append(config.forbid_mask)
+        return real(denoiser, prompts, rules, config, **kwargs)
+
+    monkeypatch.setattr(realmodel.shipped, "run_sweep", spy)
+    argv = ["eval", "--limit", "2", "--json"] + (["--forbid-mask"] if flag else [])
+    assert _cli(eval_command, argv) == 0
+    assert seen == [flag] and json.loads(capsys.readouterr().out)["n"] == 2
+
+
 def test_eval_command_refuses_values_without_a_single_rule():
     from paradec.commands import eval as eval_command
 
