@@ -1,4 +1,4 @@
-"""Does a tiny-words checkpoint copy from its context, and compute? Four probes behind
+"""Does a tiny-words checkpoint copy from its context, and compute? Five probes behind
 docs/LOG.md.
 
     PYTHONPATH=. python benchmarks/copy_probe.py FOLDER [FOLDER ...]
@@ -20,18 +20,21 @@ docs/LOG.md.
    the response is visible, where ``c`` is written again later (the next step's operand,
    the closing sentence, ``#### c``) and can be copied; and when everything from ``c`` on
    is masked, so that only arithmetic on the visible operands gets it right.
+5. **Drills.** 64 training drills (``words.drill``, seed 123), each result masked alone:
+   products, two-digit sums and differences, and (``small=1``) one-digit ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 import numpy as np
 import torch
 
 from realmodel.model.denoiser import prompt_ids
-from realmodel.shipped import heldout_problems, load_shipped
+from realmodel.shipped import heldout_problems, load_shipped, words
 from realmodel.shipped.train import encode_batch, restatement
 
 PROMPT = ("Lars has 24 {it}. Zara has 5 more {it} than Lars. How many {it} do Lars and "
@@ -123,24 +126,47 @@ def _results(den: Any, ids: list[int]) -> list[list[int]]:
     return spans
 
 
+def _masked_results(den: Any, pairs: list[Any], left_only: bool = False
+                    ) -> list[tuple[int, bool]]:
+    """(row, predicted right) for every worked step of ``pairs`` in order, one copy of its
+    row per step with the step's result masked (and, ``left_only``, everything after)."""
+    x, key_ok, pos, P = encode_batch(pairs, den.tokenizer, 128)
+    steps = [(i, span) for i in range(x.shape[0]) for span in _results(den, x[i, P:].tolist())]
+    rows = [i for i, _ in steps]
+    noisy = x[rows].clone()
+    for b, (_, span) in enumerate(steps):
+        noisy[b, [P + d for d in span]] = den.specials.mask_id
+        if left_only:
+            noisy[b, P + span[0]:] = den.specials.mask_id
+    with torch.no_grad():
+        guess = den.model(noisy, pos[rows], allowed=key_ok[rows][:, None, :])[:, P:].argmax(-1)
+    return [(i, bool((guess[b, span] == x[i, P:][span]).all()))
+            for b, (i, span) in enumerate(steps)]
+
+
 def arithmetic(den: Any, folder: str) -> dict[str, tuple[int, float]]:
     """{context: (worked steps, share of results predicted right)}."""
-    x, key_ok, pos, P = encode_batch(heldout_problems(folder)[:64], den.tokenizer, 128)
-    rows = [(i, span) for i in range(x.shape[0]) for span in _results(den, x[i, P:].tolist())]
+    problems = heldout_problems(folder)[:64]
     out = {}
-    for context in ("later text visible", "left context only"):
-        noisy = x[[i for i, _ in rows]].clone()
-        for b, (_, span) in enumerate(rows):
-            if context == "left context only":
-                noisy[b, P + span[0]:] = den.specials.mask_id
-            else:
-                noisy[b, [P + d for d in span]] = den.specials.mask_id
-        with torch.no_grad():
-            rows_ok = key_ok[[i for i, _ in rows]][:, None, :]
-            guess = den.model(noisy, pos[[i for i, _ in rows]], allowed=rows_ok)[:, P:].argmax(-1)
-        right = [bool((guess[b, span] == x[i, P:][span]).all()) for b, (i, span) in enumerate(rows)]
-        out[context] = (len(rows), sum(right) / len(rows))
+    for context, left_only in (("later text visible", False), ("left context only", True)):
+        right = [ok for _, ok in _masked_results(den, problems, left_only)]
+        out[context] = (len(right), sum(right) / len(right))
     return out
+
+
+def drills(den: Any) -> dict[str, tuple[int, float]]:
+    """{kind: (worked steps, share of results predicted right)} on 64 training drills
+    (``words.drill``, seed 123), each result masked alone: products, and sums and
+    differences with the task's operands and (``small=1``) with one-digit ones."""
+    out: dict[str, list[bool]] = {}
+    for size, small in (("two-digit", 0.0), ("one-digit", 1.0)):
+        rng = np.random.default_rng(123)
+        pairs = [words.drill(rng, small=small) for _ in range(64)]
+        ops = [op for p in pairs for op in re.findall(r"\d+ ([-+x]) \d+ = \d+", p.response)]
+        for op, (_, ok) in zip(ops, _masked_results(den, pairs), strict=True):
+            if op != "x" or size == "two-digit":
+                out.setdefault("x" if op == "x" else f"{size} {op}", []).append(ok)
+    return {k: (len(v), sum(v) / len(v)) for k, v in out.items()}
 
 
 def main() -> None:
@@ -159,6 +185,8 @@ def main() -> None:
             print(f"  exercise {kind:<7} {n:4d} positions, predicted right {acc:.3f}")
         for context, (n, acc) in arithmetic(den, folder).items():
             print(f"  results, {context:<18} {n:4d} steps, predicted right {acc:.3f}")
+        for kind, (n, acc) in drills(den).items():
+            print(f"  drills, {kind:<13} {n:4d} steps, predicted right {acc:.3f}")
 
 
 if __name__ == "__main__":
