@@ -7,6 +7,16 @@ p = (1 - eps) t + eps, keep the prompt, and minimise
 
     loss = sum over masked response positions of CE(token) / p, divided by B * L.
 
+With ``TrainConfig.blockwise`` > 0, that share of the sequences is masked instead as
+block decoding (LLaDA's semi-autoregressive sampling) sees its canvas: a block b is
+drawn uniformly among the response's blocks up to the one holding its last token,
+blocks before b stay clean, every token after b is masked, and block b's tokens are
+masked with probability p as above; the loss is block b's masked CE / p, divided by
+the block length (the per-block objective of Block Diffusion, Arriola et al., arXiv
+2503.09573, with the later blocks present as masks as they are when LLaDA decodes).
+A result then has to be predicted with its later mentions masked, which the uniform
+masking of a worked answer almost never asks for (docs/shipped.md).
+
 Prompts are left-padded exactly as the decode engine's canvas is (padding is no
 attention key, position ids count real tokens), so training and decoding see the same
 inputs. Everything is seeded: the data stream (``numpy`` generator), the initial weights
@@ -58,7 +68,8 @@ class TrainConfig:
     exercise (:func:`restatement`: the story's words, ``shuffle``d or in their order, to
     be repeated); ``drill``: the share replaced by the task's arithmetic drill
     (:func:`realmodel.shipped.words.drill`), ``drill_small`` the share of its sums and
-    differences with one-digit operands; ``stop``: end after this many steps of the
+    differences with one-digit operands; ``blockwise``: the share of sequences masked
+    block by block (module doc); ``stop``: end after this many steps of the
     ``steps``-step learning-rate schedule (None: all of them)."""
 
     task: str = "arith"
@@ -81,6 +92,7 @@ class TrainConfig:
     shuffle: bool = True
     drill: float = 0.0
     drill_small: float = 0.0
+    blockwise: float = 0.0
     stop: int | None = None
     gen_length: int = 32
     block_length: int = 8
@@ -115,6 +127,9 @@ class TrainConfig:
         if not 0 <= self.drill_small <= 1:
             raise ValueError(f"TrainConfig.drill_small must be in [0, 1], got "
                              f"{self.drill_small!r}")
+        if not 0 <= self.blockwise <= 1:
+            raise ValueError(f"TrainConfig.blockwise must be in [0, 1], got "
+                             f"{self.blockwise!r}")
         if self.drill and task.drill is None:
             raise ValueError(f"task {self.task!r} has no drill; drill must be 0")
         if not (self.lr > 0 and 0 < self.eps < 1 and 0 <= self.min_lr_ratio <= 1):
@@ -193,19 +208,58 @@ def encode_batch(problems: Sequence[Problem | Example], tokenizer: Any, gen_leng
 
 
 def llada_loss(model: LLaDAModel, x: Tensor, key_ok: Tensor, positions: Tensor, P: int,
-               mask_id: int, gen: torch.Generator, eps: float = 1e-3) -> Tensor:
-    """LLaDA's loss on the response columns [P, T) of ``x`` (B, T): see the module doc."""
+               mask_id: int, gen: torch.Generator, eps: float = 1e-3, *,
+               blockwise: float = 0.0, block_length: int | None = None,
+               eos_id: int | None = None) -> Tensor:
+    """LLaDA's loss on the response columns [P, T) of ``x`` (B, T), with a ``blockwise``
+    share of the rows masked block by block (blocks of ``block_length`` from column P; a
+    response ends before its first ``eos_id``): see the module doc. At ``blockwise=0``
+    no further random numbers are drawn."""
     B, T = x.shape
     L = T - P
     t = torch.rand(B, 1, generator=gen)
     p_mask = (1 - eps) * t + eps
     masked = torch.rand(B, L, generator=gen) < p_mask
+    # the masks are drawn on the CPU generator whatever the device, so that a seed gives
+    # the same masks everywhere
+    p_mask, masked = p_mask.to(x.device), masked.to(x.device)
+    if blockwise:
+        masked, weight, norm = _blockwise(x[:, P:], masked, p_mask, blockwise, block_length,
+                                          eos_id, gen)
     noisy = x.clone()
     noisy[:, P:] = torch.where(masked, mask_id, x[:, P:])
     logits = model(noisy, positions, allowed=key_ok[:, None, :])[:, P:]
     ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), x[:, P:].reshape(-1),
                          reduction="none").view(B, L)
+    if blockwise:
+        return (ce * weight / norm).sum() / B
     return (ce * masked / p_mask).sum() / (B * L)
+
+
+def _blockwise(response: Tensor, masked: Tensor, p_mask: Tensor, share: float,
+               block_length: int | None, eos_id: int | None, gen: torch.Generator
+               ) -> tuple[Tensor, Tensor, Tensor]:
+    """The masks, loss weights and per-row normalisers of :func:`llada_loss` with a
+    ``share`` of rows (drawn from ``gen``) masked block by block."""
+    if block_length is None or eos_id is None:
+        raise ValueError("blockwise masking needs block_length and eos_id")
+    B, L = response.shape
+    if L % block_length:
+        raise ValueError(f"response length {L} is not a multiple of block_length="
+                         f"{block_length}")
+    row = (torch.rand(B, 1, generator=gen) < share).to(response.device)
+    is_eos = response == eos_id
+    length = torch.where(is_eos.any(1), is_eos.int().argmax(1), L)
+    n_blocks = length.clamp(min=1).sub(1).div(block_length, rounding_mode="floor") + 1
+    b = (torch.rand(B, generator=gen).to(response.device) * n_blocks).floor().long()
+    b = torch.minimum(b, n_blocks - 1)
+    block = torch.arange(L, device=response.device) // block_length
+    current = block[None, :] == b[:, None]
+    later = block[None, :] > b[:, None]
+    block_masked = later | current & masked
+    weight = torch.where(row, current & masked, masked) / p_mask
+    norm = torch.where(row, float(block_length), float(L))
+    return torch.where(row, block_masked, masked), weight, norm
 
 
 def init_weights(model: LLaDAModel, gen: torch.Generator) -> None:
@@ -296,7 +350,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
         batch = [next(data) for _ in range(cfg.batch_size)]
         x, key_ok, positions, P = encode_batch(batch, tokenizer, cfg.gen_length)
         loss = llada_loss(model, x.to(device), key_ok.to(device), positions.to(device), P,
-                          tokenizer.mask_token_id, gen, cfg.eps)
+                          tokenizer.mask_token_id, gen, cfg.eps, blockwise=cfg.blockwise,
+                          block_length=cfg.block_length, eos_id=tokenizer.eos_token_id)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

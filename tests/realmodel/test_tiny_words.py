@@ -235,7 +235,7 @@ def test_retraining_a_words_model_gives_the_same_bits(tmp_path, monkeypatch):
     cfg = TrainConfig(task="words", vocab_size=600, steps=3, batch_size=4, d_model=16,
                       n_layers=1, n_heads=2, mlp_hidden_size=32, gen_length=128,
                       block_length=32, warmup=1, threads=1, weight_tying=True,
-                      embedding_decay=False, restate=0.5, drill=0.25)
+                      embedding_decay=False, restate=0.5, drill=0.25, blockwise=0.5)
     for name in ("a", "b"):
         train(cfg, tmp_path / name)
     for file in ("model.safetensors", "tokenizer.json"):
