@@ -21,7 +21,9 @@ docs/LOG.md.
    the closing sentence, ``#### c``) and can be copied; and when everything from ``c`` on
    is masked, so that only arithmetic on the visible operands gets it right.
 5. **Drills.** 64 training drills (``words.drill``, seed 123), each result masked alone:
-   products, two-digit sums and differences, and (``small=1``) one-digit ones.
+   products, two-digit sums and differences, and (``small=1``) one-digit ones; the
+   two-digit drills also with the next drill's list of steps in the prompt, and with no
+   list: a model that reads each result off the prompt's list fails the first.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import torch
 
 from realmodel.model.denoiser import prompt_ids
 from realmodel.shipped import heldout_problems, load_shipped, words
+from realmodel.shipped.task import Example
 from realmodel.shipped.train import encode_batch, restatement
 
 PROMPT = ("Lars has 24 {it}. Zara has 5 more {it} than Lars. How many {it} do Lars and "
@@ -157,15 +160,25 @@ def arithmetic(den: Any, folder: str) -> dict[str, tuple[int, float]]:
 def drills(den: Any) -> dict[str, tuple[int, float]]:
     """{kind: (worked steps, share of results predicted right)} on 64 training drills
     (``words.drill``, seed 123), each result masked alone: products, and sums and
-    differences with the task's operands and (``small=1``) with one-digit ones."""
+    differences with the task's operands and (``small=1``) with one-digit ones. The
+    two-digit drills are asked three ways: with their own list of steps in the prompt,
+    with the next drill's list (a model that reads its results off the prompt's list then
+    fails) and with no list (``words.DRILL_UNLISTED``)."""
     out: dict[str, list[bool]] = {}
     for size, small in (("two-digit", 0.0), ("one-digit", 1.0)):
         rng = np.random.default_rng(123)
         pairs = [words.drill(rng, small=small) for _ in range(64)]
         ops = [op for p in pairs for op in re.findall(r"\d+ ([-+x]) \d+ = \d+", p.response)]
-        for op, (_, ok) in zip(ops, _masked_results(den, pairs), strict=True):
-            if op != "x" or size == "two-digit":
-                out.setdefault("x" if op == "x" else f"{size} {op}", []).append(ok)
+        prompts = {"": [p.prompt for p in pairs]}
+        if size == "two-digit":
+            prompts["other list, "] = [pairs[(i + 1) % 64].prompt for i in range(64)]
+            prompts["no list, "] = [words.DRILL_UNLISTED] * 64
+        for asked, texts in prompts.items():
+            posed = [Example(t, p.response) for t, p in zip(texts, pairs, strict=True)]
+            for op, (_, ok) in zip(ops, _masked_results(den, posed), strict=True):
+                if op != "x" or size == "two-digit":
+                    key = asked + ("x" if op == "x" else f"{size} {op}")
+                    out.setdefault(key, []).append(ok)
     return {k: (len(v), sum(v) / len(v)) for k, v in out.items()}
 
 
@@ -186,7 +199,7 @@ def main() -> None:
         for context, (n, acc) in arithmetic(den, folder).items():
             print(f"  results, {context:<18} {n:4d} steps, predicted right {acc:.3f}")
         for kind, (n, acc) in drills(den).items():
-            print(f"  drills, {kind:<13} {n:4d} steps, predicted right {acc:.3f}")
+            print(f"  drills, {kind:<24} {n:4d} steps, predicted right {acc:.3f}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ TOKENIZER_PROBLEMS = 50_000
 class Task:
     """A problem family: ``sample_problem(rng)``, its committed ``heldout()`` set, the
     room a prompt's ids need (``prompt_tokens``: BOS or chat wrapper included) and, where
-    the task has one, an arithmetic ``drill(rng, small=share)`` to mix into training."""
+    the task has one, an arithmetic ``drill(rng, small=share, listed=share)`` to mix into
+    training."""
 
     name: str
     sample_problem: Callable[[np.random.Generator], Problem]

@@ -32,7 +32,8 @@ import numpy as np
 
 from realmodel.shipped.task import Example, Problem, load_problems
 
-__all__ = ["KINDS", "sample_problem", "equation", "drill", "DRILL", "DRILL_SIZE",
+__all__ = ["KINDS", "sample_problem", "equation", "drill", "DRILL", "DRILL_UNLISTED",
+           "DRILL_SIZE",
            "heldout_problems", "make_heldout", "HELDOUT_PATH", "HELDOUT_SEED", "HELDOUT_SIZE",
            "NAMES", "ITEMS"]
 
@@ -232,6 +233,8 @@ def sample_problem(rng: np.random.Generator) -> Problem:
 
 
 DRILL = "Work out each of these: "
+#: the prompt of a drill that lists no steps: its results follow from the response alone
+DRILL_UNLISTED = "Write out six steps of arithmetic and work each of them out."
 DRILL_SIZE = 6
 
 
@@ -254,18 +257,25 @@ def equation(rng: np.random.Generator, small: float = 0.0) -> tuple[int, str, in
     return a, op, b, a - b
 
 
-def drill(rng: np.random.Generator, size: int = DRILL_SIZE, small: float = 0.0) -> Example:
+def drill(rng: np.random.Generator, size: int = DRILL_SIZE, small: float = 0.0,
+          listed: float = 1.0) -> Example:
     """An arithmetic drill: ``size`` steps (:func:`equation`, ``small`` the share of
-    one-digit sums and differences) listed in the prompt and worked in the response in
-    the solutions' own notation (``24 + 5 = 29.``).
+    one-digit sums and differences) worked in the response in the solutions' own notation
+    (``24 + 5 = 29.``), listed in the prompt with probability ``listed`` (drawn only when
+    ``listed < 1``) and otherwise not (:data:`DRILL_UNLISTED`).
 
     In a word problem each result is written again right after it is computed (the next
     step's operand, the closing sentence, ``#### N``), so under LLaDA's random masking a
     masked result can almost always be copied from a later mention: the data rewards
-    arithmetic only at the highest masking ratios. A drill writes each result once."""
+    arithmetic only at the highest masking ratios. A drill writes each result once. When
+    the prompt lists the steps, a model can key each result on the prompt's list instead
+    of on the operands before it (it learns to: docs/shipped.md); a word problem's prompt
+    lists no steps, and neither does an unlisted drill."""
+    shown = listed >= 1 or rng.random() < listed
     steps = [equation(rng, small) for _ in range(size)]
-    return Example(DRILL + ", ".join(f"{a} {op} {b}" for a, op, b, _ in steps) + ".",
-                   " ".join(f"{a} {op} {b} = {c}." for a, op, b, c in steps))
+    prompt = (DRILL + ", ".join(f"{a} {op} {b}" for a, op, b, _ in steps) + "."
+              if shown else DRILL_UNLISTED)
+    return Example(prompt, " ".join(f"{a} {op} {b} = {c}." for a, op, b, c in steps))
 
 
 def make_heldout(seed: int = HELDOUT_SEED, size: int = HELDOUT_SIZE) -> list[Problem]:

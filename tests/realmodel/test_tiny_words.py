@@ -235,7 +235,8 @@ def test_retraining_a_words_model_gives_the_same_bits(tmp_path, monkeypatch):
     cfg = TrainConfig(task="words", vocab_size=600, steps=3, batch_size=4, d_model=16,
                       n_layers=1, n_heads=2, mlp_hidden_size=32, gen_length=128,
                       block_length=32, warmup=1, threads=1, weight_tying=True,
-                      embedding_decay=False, restate=0.5, drill=0.25, blockwise=0.5)
+                      embedding_decay=False, restate=0.5, drill=0.25, drill_listed=0.5,
+                      blockwise=0.5)
     for name in ("a", "b"):
         train(cfg, tmp_path / name)
     for file in ("model.safetensors", "tokenizer.json"):
@@ -275,7 +276,8 @@ def test_restated_and_drill_prompts_fit_the_trained_prompt_room(tiny_words):
     rng = np.random.default_rng(1)
     room = task_named("words").prompt_tokens
     for _ in range(500):
-        for ex in (restatement(words.sample_problem(rng), rng), words.drill(rng)):
+        for ex in (restatement(words.sample_problem(rng), rng), words.drill(rng),
+                   words.drill(rng, listed=0.0)):
             assert len(prompt_ids(tiny_words.tokenizer, ex.prompt, chat=True)) <= room
             assert len(tiny_words.tokenizer(ex.response)["input_ids"]) < 128
 
@@ -298,6 +300,26 @@ def test_a_drill_works_the_listed_steps_in_the_solutions_notation():
             ops[op] += 1
     n = 1000 * words.DRILL_SIZE  # uniform over three ops; 5 binomial sd
     assert all(abs(k - n / 3) < 5 * (n * 2 / 9) ** 0.5 for k in ops.values()), ops
+
+
+def test_an_unlisted_drill_lists_no_steps_and_drills_are_listed_at_their_share():
+    """A prompt that lists the steps lets a model key each result on the list (it does:
+    docs/shipped.md); an unlisted drill's results follow from the response alone."""
+    rng = np.random.default_rng(7)
+    drills = [words.drill(rng, small=0.25, listed=0.3) for _ in range(2000)]
+    listed = [ex.prompt.startswith(words.DRILL) for ex in drills]
+    assert all(ok or ex.prompt == words.DRILL_UNLISTED for ok, ex in zip(listed, drills))
+    assert all(len(STEP.findall(ex.response)) == words.DRILL_SIZE for ex in drills)
+    n, k = len(drills), sum(listed)
+    assert abs(k - 0.3 * n) < 5 * (n * 0.3 * 0.7) ** 0.5, k  # binomial, 5 sd
+    assert not any(d in words.DRILL_UNLISTED for d in "0123456789")
+    # listed = 1 draws exactly what the drill drew before the option existed
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    assert [words.drill(a, small=0.5) for _ in range(50)] == [
+        words.drill(b, small=0.5, listed=1.0) for _ in range(50)]
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="drill_listed"):
+            TrainConfig(task="words", vocab_size=600, drill=0.3, drill_listed=bad)
 
 
 def test_small_drills_have_one_digit_sums_and_differences_at_their_share():
