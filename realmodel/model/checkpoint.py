@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from torch import Tensor
 from realmodel.model.llada import LLaDAConfig, LLaDAModel
 
 __all__ = ["save_llada", "save_weights", "load_llada", "load_weights", "read_config",
+           "empty_llada",
            "local_tokenizer",
            "read_json_object",
            "fingerprint", "eurobert_config", "eurobert_state_dict", "qwen2_name", "INDEX_NAME",
@@ -182,10 +185,35 @@ def load_llada(folder: str | Path, *, dtype: torch.dtype = torch.float32,
     must be present with LLaDA's name and shape; unknown tensors are an error.
     """
     folder = Path(folder)
-    config = read_config(folder)
-    with torch.device("meta"):
-        model = LLaDAModel(config)
-    return load_weights(model, folder, dtype=dtype, device=device)
+    return load_weights(empty_llada(read_config(folder)), folder, dtype=dtype, device=device)
+
+
+#: the ``torch.nn.init`` fillers the model's modules call when they are built
+_FILLERS = ("normal_", "uniform_", "kaiming_uniform_", "trunc_normal_", "zeros_", "ones_")
+
+
+@contextmanager
+def _no_fillers() -> Iterator[None]:
+    """``torch.nn.init``'s fillers as no-ops: on the meta device they fill nothing, and
+    the first of them imports torch's Python reference kernels (about 1-2 s of start-up
+    on the 2-core build machine; LOG.md)."""
+    import torch.nn.init as init
+
+    kept = {name: getattr(init, name) for name in _FILLERS}
+    try:
+        for name in _FILLERS:
+            setattr(init, name, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for name, fn in kept.items():
+            setattr(init, name, fn)
+
+
+def empty_llada(config: LLaDAConfig) -> LLaDAModel:
+    """:class:`LLaDAModel` of ``config`` on the meta device (no memory, no random fill),
+    for :func:`load_weights` to fill."""
+    with torch.device("meta"), _no_fillers():
+        return LLaDAModel(config)
 
 
 def load_weights(model: LLaDAModel, folder: Path, *, dtype: torch.dtype, device: str |

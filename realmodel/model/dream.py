@@ -38,7 +38,13 @@ import torch
 from torch import Tensor
 
 from realmodel.model.cache import KVCache
-from realmodel.model.checkpoint import load_weights, qwen2_name, read_json_object, save_weights
+from realmodel.model.checkpoint import (
+    empty_llada,
+    load_weights,
+    qwen2_name,
+    read_json_object,
+    save_weights,
+)
 from realmodel.model.denoiser import LLaDADenoiser
 from realmodel.model.llada import LLaDAConfig, LLaDAModel
 from realmodel.model.specials import SpecialTokens
@@ -132,8 +138,7 @@ def load_dream(folder: str | Path, *, dtype: torch.dtype = torch.float32,
     safetensors only (pickled weights are refused); no remote code."""
     folder = Path(folder)
     config = _read(folder)
-    with torch.device("meta"):
-        model = LLaDAModel(config)
+    model = empty_llada(config)
     names = {qwen2_name(k): k for k in model.state_dict()}
     return load_weights(model, folder, dtype=dtype, device=device, names=names, kind="Dream")
 

@@ -62,3 +62,9 @@ def test_forward_turns_rotate_so_each_forward_starts_a_turn_equally_often():
     assert all(len(t) == 6 for t in times.values())
     turns = ["".join(calls[3 + 3 * i:6 + 3 * i]) for i in range(6)]  # after the warm-ups
     assert calls[:3] == list("abc") and turns == ["abc", "bca", "cab"] * 2
+
+
+def test_load_time_benchmark_builds_both_ways_in_fresh_processes():
+    bench = load_benchmark("load_time")
+    for build in bench.BUILD.values():
+        assert bench.seconds("tiny-arith", build) > 0

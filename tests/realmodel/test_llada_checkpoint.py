@@ -8,6 +8,7 @@ import torch
 from realmodel.model.checkpoint import (
     INDEX_NAME,
     SINGLE_NAME,
+    empty_llada,
     eurobert_config,
     eurobert_state_dict,
     fingerprint,
@@ -150,3 +151,27 @@ def test_llada_8b_config_gives_the_published_tensor_names_and_parameter_count():
     assert tuple(state["model.transformer.blocks.31.ff_proj.weight"].shape) == (12288, 4096)
     assert tuple(state["model.transformer.ff_out.weight"].shape) == (126464, 4096)
     assert config.head_dim == 128
+
+
+def test_an_empty_model_is_built_without_fillers_and_leaves_torch_init_as_it_was(
+        monkeypatch):
+    """empty_llada skips torch.nn.init's fillers (nothing to fill on the meta device) and
+    puts them back, also when building fails."""
+    import torch.nn.init as init
+
+    kept = {name: getattr(init, name) for name in ("normal_", "uniform_", "kaiming_uniform_")}
+    model = empty_llada(tiny_config())
+    assert all(p.is_meta for p in model.parameters())
+    assert {name: getattr(init, name) for name in kept} == kept
+    from realmodel.model import checkpoint
+
+    def failing(config):
+        raise RuntimeError("constructor failed")
+
+    monkeypatch.setattr(checkpoint, "LLaDAModel", failing)
+    with pytest.raises(RuntimeError, match="constructor failed"):
+        empty_llada(tiny_config())
+    assert {name: getattr(init, name) for name in kept} == kept
+    x = torch.empty(3)
+    init.normal_(x)  # the real filler again: a draw, not a no-op
+    assert torch.isfinite(x).all()
