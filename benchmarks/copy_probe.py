@@ -19,7 +19,8 @@ docs/LOG.md.
    result ``c`` masked: the share of results predicted right (every digit) when the rest of
    the response is visible, where ``c`` is written again later (the next step's operand,
    the closing sentence, ``#### c``) and can be copied; and when everything from ``c`` on
-   is masked, so that only arithmetic on the visible operands gets it right.
+   is masked, so that only arithmetic on the visible operands gets it right (also per
+   operation).
 5. **Drills.** 64 training drills (``words.drill``, seed 123), each result masked alone:
    products, two-digit sums and differences, and (``small=1``) one-digit ones; the
    two-digit drills also with the next drill's list of steps in the prompt, and with no
@@ -148,12 +149,18 @@ def _masked_results(den: Any, pairs: list[Any], left_only: bool = False
 
 
 def arithmetic(den: Any, folder: str) -> dict[str, tuple[int, float]]:
-    """{context: (worked steps, share of results predicted right)}."""
+    """{context: (worked steps, share of results predicted right)}, over all steps and,
+    with only the left context visible, per operation."""
     problems = heldout_problems(folder)[:64]
+    ops = [op for p in problems for op in re.findall(r"\d+ ([-+x]) \d+ = \d+", p.response)]
     out = {}
     for context, left_only in (("later text visible", False), ("left context only", True)):
         right = [ok for _, ok in _masked_results(den, problems, left_only)]
         out[context] = (len(right), sum(right) / len(right))
+        if left_only:
+            for want in ("x", "+", "-"):
+                picked = [ok for op, ok in zip(ops, right, strict=True) if op == want]
+                out[f"left only, {want}"] = (len(picked), sum(picked) / len(picked))
     return out
 
 

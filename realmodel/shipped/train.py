@@ -69,7 +69,8 @@ class TrainConfig:
     be repeated); ``drill``: the share replaced by the task's arithmetic drill
     (:func:`realmodel.shipped.words.drill`), ``drill_small`` the share of its sums and
     differences with one-digit operands, ``drill_listed`` the share of drills whose
-    prompt lists their steps (the rest list none); ``blockwise``: the share of sequences masked
+    prompt lists their steps (the rest list none), ``drill_like_problems`` the share of
+    drills whose steps are taken from sampled problems; ``blockwise``: the share of sequences masked
     block by block (module doc); ``stop``: end after this many steps of the
     ``steps``-step learning-rate schedule (None: all of them)."""
 
@@ -94,6 +95,7 @@ class TrainConfig:
     drill: float = 0.0
     drill_small: float = 0.0
     drill_listed: float = 1.0
+    drill_like_problems: float = 0.0
     blockwise: float = 0.0
     stop: int | None = None
     gen_length: int = 32
@@ -129,9 +131,10 @@ class TrainConfig:
         if not 0 <= self.drill_small <= 1:
             raise ValueError(f"TrainConfig.drill_small must be in [0, 1], got "
                              f"{self.drill_small!r}")
-        if not 0 <= self.drill_listed <= 1:
-            raise ValueError(f"TrainConfig.drill_listed must be in [0, 1], got "
-                             f"{self.drill_listed!r}")
+        for name in ("drill_listed", "drill_like_problems"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"TrainConfig.{name} must be in [0, 1], got "
+                                 f"{getattr(self, name)!r}")
         if not 0 <= self.blockwise <= 1:
             raise ValueError(f"TrainConfig.blockwise must be in [0, 1], got "
                              f"{self.blockwise!r}")
@@ -342,7 +345,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
     opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98))
     rng = np.random.default_rng(cfg.seed)
     make_drill = None if task.drill is None else partial(task.drill, small=cfg.drill_small,
-                                                    listed=cfg.drill_listed)
+                                                    listed=cfg.drill_listed,
+                                                    like_problems=cfg.drill_like_problems)
     data = examples(task.stream(rng), rng, cfg.restate, cfg.shuffle, cfg.drill, make_drill)
     log: dict[str, Any] = {"config": asdict(cfg), "device": device, "curve": [],
                            "init": None if init is None else str(init),

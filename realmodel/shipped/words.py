@@ -24,6 +24,7 @@ JSONL beside this module; the training stream skips its prompts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -33,7 +34,7 @@ import numpy as np
 from realmodel.shipped.task import Example, Problem, load_problems
 
 __all__ = ["KINDS", "sample_problem", "equation", "drill", "DRILL", "DRILL_UNLISTED",
-           "DRILL_SIZE",
+           "DRILL_SIZE", "WORKED_STEP",
            "heldout_problems", "make_heldout", "HELDOUT_PATH", "HELDOUT_SEED", "HELDOUT_SIZE",
            "NAMES", "ITEMS"]
 
@@ -236,6 +237,8 @@ DRILL = "Work out each of these: "
 #: the prompt of a drill that lists no steps: its results follow from the response alone
 DRILL_UNLISTED = "Write out six steps of arithmetic and work each of them out."
 DRILL_SIZE = 6
+#: a worked step of a solution, ``a op b = c``
+WORKED_STEP = re.compile(r"(\d+) ([-+x]) (\d+) = (\d+)")
 
 
 def equation(rng: np.random.Generator, small: float = 0.0) -> tuple[int, str, int, int]:
@@ -258,21 +261,32 @@ def equation(rng: np.random.Generator, small: float = 0.0) -> tuple[int, str, in
 
 
 def drill(rng: np.random.Generator, size: int = DRILL_SIZE, small: float = 0.0,
-          listed: float = 1.0) -> Example:
-    """An arithmetic drill: ``size`` steps (:func:`equation`, ``small`` the share of
-    one-digit sums and differences) worked in the response in the solutions' own notation
-    (``24 + 5 = 29.``), listed in the prompt with probability ``listed`` (drawn only when
-    ``listed < 1``) and otherwise not (:data:`DRILL_UNLISTED`).
+          listed: float = 1.0, like_problems: float = 0.0) -> Example:
+    """An arithmetic drill: ``size`` steps worked in the response in the solutions' own
+    notation (``24 + 5 = 29.``), listed in the prompt with probability ``listed`` (drawn
+    only when ``listed < 1``) and otherwise not (:data:`DRILL_UNLISTED`). With
+    probability ``like_problems`` (drawn only when > 0) the steps are one worked step
+    each of ``size`` freshly sampled problems, so their operands are distributed as the
+    problems' are (mostly a two-digit and a one-digit number); otherwise they are
+    :func:`equation`'s, ``small`` the share of one-digit sums and differences.
 
     In a word problem each result is written again right after it is computed (the next
     step's operand, the closing sentence, ``#### N``), so under LLaDA's random masking a
     masked result can almost always be copied from a later mention: the data rewards
-    arithmetic only at the highest masking ratios. A drill writes each result once. When
-    the prompt lists the steps, a model can key each result on the prompt's list instead
-    of on the operands before it (it learns to: docs/shipped.md); a word problem's prompt
-    lists no steps, and neither does an unlisted drill."""
+    arithmetic only at the highest masking ratios. A drill writes each result once (one
+    step per problem, so no step's result is the next one's operand). When the prompt
+    lists the steps, a model can key each result on the list instead of on the operands
+    before it (it learns to: docs/shipped.md); a word problem's prompt lists no steps,
+    and neither does an unlisted drill."""
     shown = listed >= 1 or rng.random() < listed
-    steps = [equation(rng, small) for _ in range(size)]
+    if like_problems and rng.random() < like_problems:
+        steps = []
+        for _ in range(size):
+            worked = WORKED_STEP.findall(sample_problem(rng).response)
+            a, op, b, c = worked[int(rng.integers(len(worked)))]
+            steps.append((int(a), op, int(b), int(c)))
+    else:
+        steps = [equation(rng, small) for _ in range(size)]
     prompt = (DRILL + ", ".join(f"{a} {op} {b}" for a, op, b, _ in steps) + "."
               if shown else DRILL_UNLISTED)
     return Example(prompt, " ".join(f"{a} {op} {b} = {c}." for a, op, b, c in steps))

@@ -236,7 +236,7 @@ def test_retraining_a_words_model_gives_the_same_bits(tmp_path, monkeypatch):
                       n_layers=1, n_heads=2, mlp_hidden_size=32, gen_length=128,
                       block_length=32, warmup=1, threads=1, weight_tying=True,
                       embedding_decay=False, restate=0.5, drill=0.25, drill_listed=0.5,
-                      blockwise=0.5)
+                      drill_like_problems=0.5, blockwise=0.5)
     for name in ("a", "b"):
         train(cfg, tmp_path / name)
     for file in ("model.safetensors", "tokenizer.json"):
@@ -277,7 +277,7 @@ def test_restated_and_drill_prompts_fit_the_trained_prompt_room(tiny_words):
     room = task_named("words").prompt_tokens
     for _ in range(500):
         for ex in (restatement(words.sample_problem(rng), rng), words.drill(rng),
-                   words.drill(rng, listed=0.0)):
+                   words.drill(rng, listed=0.0), words.drill(rng, like_problems=1.0)):
             assert len(prompt_ids(tiny_words.tokenizer, ex.prompt, chat=True)) <= room
             assert len(tiny_words.tokenizer(ex.response)["input_ids"]) < 128
 
@@ -308,7 +308,8 @@ def test_an_unlisted_drill_lists_no_steps_and_drills_are_listed_at_their_share()
     rng = np.random.default_rng(7)
     drills = [words.drill(rng, small=0.25, listed=0.3) for _ in range(2000)]
     listed = [ex.prompt.startswith(words.DRILL) for ex in drills]
-    assert all(ok or ex.prompt == words.DRILL_UNLISTED for ok, ex in zip(listed, drills))
+    assert all(ok or ex.prompt == words.DRILL_UNLISTED
+               for ok, ex in zip(listed, drills, strict=True))
     assert all(len(STEP.findall(ex.response)) == words.DRILL_SIZE for ex in drills)
     n, k = len(drills), sum(listed)
     assert abs(k - 0.3 * n) < 5 * (n * 0.3 * 0.7) ** 0.5, k  # binomial, 5 sd
@@ -320,6 +321,29 @@ def test_an_unlisted_drill_lists_no_steps_and_drills_are_listed_at_their_share()
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="drill_listed"):
             TrainConfig(task="words", vocab_size=600, drill=0.3, drill_listed=bad)
+
+
+def test_a_drill_like_problems_works_one_step_of_each_of_six_sampled_problems():
+    for seed in range(20):
+        ex = words.drill(np.random.default_rng(seed), listed=0.0, like_problems=1.0)
+        rng = np.random.default_rng(seed)
+        rng.random(), rng.random()  # the listed and the like-problems draws
+        expected = []
+        for _ in range(words.DRILL_SIZE):
+            worked = words.WORKED_STEP.findall(words.sample_problem(rng).response)
+            expected.append(worked[int(rng.integers(len(worked)))])
+        assert words.WORKED_STEP.findall(ex.response) == expected
+        assert ex.prompt == words.DRILL_UNLISTED
+        for a, op, b, c in expected:
+            assert int(c) == {"+": int(a) + int(b), "-": int(a) - int(b),
+                              "x": int(a) * int(b)}[op]
+    # a zero share draws exactly what the drill drew before the option existed
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    assert [words.drill(a, small=0.5, listed=0.5) for _ in range(50)] == [
+        words.drill(b, small=0.5, listed=0.5, like_problems=0.0) for _ in range(50)]
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="drill_like_problems"):
+            TrainConfig(task="words", vocab_size=600, drill=0.3, drill_like_problems=bad)
 
 
 def test_small_drills_have_one_digit_sums_and_differences_at_their_share():
