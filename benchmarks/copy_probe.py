@@ -30,7 +30,6 @@ docs/LOG.md.
 from __future__ import annotations
 
 import argparse
-import re
 from typing import Any
 
 import numpy as np
@@ -152,7 +151,7 @@ def arithmetic(den: Any, folder: str) -> dict[str, tuple[int, float]]:
     """{context: (worked steps, share of results predicted right)}, over all steps and,
     with only the left context visible, per operation."""
     problems = heldout_problems(folder)[:64]
-    ops = [op for p in problems for op in re.findall(r"\d+ ([-+x]) \d+ = \d+", p.response)]
+    ops = [op for p in problems for _, op, _, _ in words.WORKED_STEP.findall(p.response)]
     out = {}
     for context, left_only in (("later text visible", False), ("left context only", True)):
         right = [ok for _, ok in _masked_results(den, problems, left_only)]
@@ -175,7 +174,7 @@ def drills(den: Any) -> dict[str, tuple[int, float]]:
     for size, small in (("two-digit", 0.0), ("one-digit", 1.0)):
         rng = np.random.default_rng(123)
         pairs = [words.drill(rng, small=small) for _ in range(64)]
-        ops = [op for p in pairs for op in re.findall(r"\d+ ([-+x]) \d+ = \d+", p.response)]
+        ops = [op for p in pairs for _, op, _, _ in words.WORKED_STEP.findall(p.response)]
         prompts = {"": [p.prompt for p in pairs]}
         if size == "two-digit":
             prompts["other list, "] = [pairs[(i + 1) % 64].prompt for i in range(64)]

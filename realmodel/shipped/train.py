@@ -128,16 +128,10 @@ class TrainConfig:
         if not (0 <= self.drill < 1 and self.restate + self.drill < 1):
             raise ValueError(f"TrainConfig.drill must be in [0, 1 - restate), got "
                              f"{self.drill!r} with restate={self.restate!r}")
-        if not 0 <= self.drill_small <= 1:
-            raise ValueError(f"TrainConfig.drill_small must be in [0, 1], got "
-                             f"{self.drill_small!r}")
-        for name in ("drill_listed", "drill_like_problems"):
+        for name in ("drill_small", "drill_listed", "drill_like_problems", "blockwise"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"TrainConfig.{name} must be in [0, 1], got "
                                  f"{getattr(self, name)!r}")
-        if not 0 <= self.blockwise <= 1:
-            raise ValueError(f"TrainConfig.blockwise must be in [0, 1], got "
-                             f"{self.blockwise!r}")
         if self.drill and task.drill is None:
             raise ValueError(f"task {self.task!r} has no drill; drill must be 0")
         if not (self.lr > 0 and 0 < self.eps < 1 and 0 <= self.min_lr_ratio <= 1):
