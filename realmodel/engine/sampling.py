@@ -77,11 +77,12 @@ def _scatter(sub: Profile, valid: Tensor, at: Tensor) -> Profile:
     """The profile (1, n) of the valid positions (flat indices ``at``) placed into a
     (B, W) window; the other positions get token 0, c = 0, log r = 0 (r = 1), s = 0,
     H = 0."""
-    def put(x: Tensor) -> Tensor:
-        out = torch.zeros(valid.numel(), dtype=x.dtype, device=x.device)
-        return out.index_copy_(0, at, x[0]).view(valid.shape)
-    return Profile(tokens=put(sub.tokens), c=put(sub.c), log_r=put(sub.log_r), s=put(sub.s),
-                   H=put(sub.H), valid=valid)
+    floats = torch.stack([sub.c[0], sub.log_r[0], sub.s[0], sub.H[0]])  # one copy, not four
+    out = torch.zeros((4, valid.numel()), dtype=floats.dtype, device=floats.device)
+    c, log_r, s, H = out.index_copy_(1, at, floats).view(4, *valid.shape).unbind(0)
+    tokens = torch.zeros(valid.numel(), dtype=sub.tokens.dtype, device=sub.tokens.device)
+    return Profile(tokens=tokens.index_copy_(0, at, sub.tokens[0]).view(valid.shape), c=c,
+                   log_r=log_r, s=s, H=H, valid=valid)
 
 
 def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Generator | None],
