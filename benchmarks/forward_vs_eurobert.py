@@ -13,12 +13,20 @@ forward of a row is timed in turns with the others (a drift of the machine hits 
 alike); ratios are paradec / EuroBERT per turn, their median and interquartile range
 in one run (< 1: paradec faster). Times are medians.
 
+``--keep-freed-memory`` fixes glibc's allocator thresholds first (``mallopt``: freed
+memory stays in the process, buffers up to 32 MiB come from the heap), so the per-call
+buffers of a forward stop costing fresh pages on every call; both models run with it
+(docs/LOG.md, 2026-12-02: the float32 batch-8 gap of the default allocator).
+
 Run alone:  PYTHONPATH=. python benchmarks/forward_vs_eurobert.py [--threads 2]
+                                                                  [--keep-freed-memory]
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import statistics
 import time
 from dataclasses import replace
@@ -52,6 +60,21 @@ def _interleaved(fns: dict[str, Any], repeats: int) -> dict[str, list[float]]:
     return times
 
 
+def keep_freed_memory() -> str:
+    """Fix glibc malloc's trim threshold (2 GiB: freed memory is kept for the next
+    call) and mmap threshold (32 MiB, its maximum: larger blocks only are mapped afresh);
+    fixing them also stops glibc's own adjustment of both. Returns what was done."""
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is None or not hasattr(libc, "mallopt"):
+        raise SystemExit("--keep-freed-memory needs glibc's mallopt (not found)")
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    if not (libc.mallopt(m_trim_threshold, ctypes.c_int(2**31 - 1))
+            and libc.mallopt(m_mmap_threshold, ctypes.c_int(32 * 2**20))):
+        raise SystemExit("mallopt refused the thresholds")
+    return "malloc trim threshold 2 GiB, mmap threshold 32 MiB"
+
+
 def _ratio(a: list[float], b: list[float]) -> str:
     """Median of the per-turn ratios a_i / b_i and their interquartile range."""
     q1, q2, q3 = statistics.quantiles([x / y for x, y in zip(a, b, strict=True)], n=4)
@@ -63,13 +86,16 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=21)
     ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--keep-freed-memory", action="store_true",
+                    help="fix glibc malloc's trim and mmap thresholds first (module doc)")
     args = ap.parse_args()
+    allocator = keep_freed_memory() if args.keep_freed_memory else "glibc malloc defaults"
     torch.set_num_threads(args.threads)
     from transformers import EuroBertForMaskedLM
 
     config = bench_config()
     print(f"# forward_vs_eurobert: bench_config, T={T}, block {W}, {args.threads} threads; "
-          f"CPU: {describe_cpu()}; torch {torch.__version__}")
+          f"CPU: {describe_cpu()}; torch {torch.__version__}; {allocator}")
     print("| dtype | batch | paradec full (same work) ms | EuroBERT full ms | ratio | "
           "ratio, RoPE in the model dtype | ratio, full + cache fill | "
           "paradec window head ms | prefix ms | dual ms |")

@@ -1,8 +1,10 @@
 """benchmarks/bench_decode.py runs end to end (quick mode) and its ratios are consistent."""
 
 import os
+import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +64,18 @@ def test_forward_turns_rotate_so_each_forward_starts_a_turn_equally_often():
     assert all(len(t) == 6 for t in times.values())
     turns = ["".join(calls[3 + 3 * i:6 + 3 * i]) for i in range(6)]  # after the warm-ups
     assert calls[:3] == list("abc") and turns == ["abc", "bca", "cab"] * 2
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_forward_benchmark_can_fix_the_allocator_thresholds_in_its_own_process():
+    # in a child: the thresholds are process-wide, and the test process keeps its own
+    code = ("import runpy; fe = runpy.run_path('benchmarks/forward_vs_eurobert.py'); "
+            "print(fe['keep_freed_memory']())")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "malloc trim threshold 2 GiB, mmap threshold 32 MiB"
 
 
 def test_load_time_benchmark_builds_both_ways_in_fresh_processes():
