@@ -38,6 +38,11 @@ pytest: $(STAMP)
 pytest-kernel: $(STAMP)
 	ATEN_CPU_CAPABILITY=$$($(BIN)/python -m tests.kernels --other) PARADEC_TEST_THREADS=2 \
 		$(PYTEST) -m "not slow" $$($(BIN)/python -m tests.kernels --float-tests)
+	@# numpy's own SIMD loops one level down (tests.kernels --numpy-other; none: skipped)
+	npy="$$($(BIN)/python -m tests.kernels --numpy-other)"; \
+	if [ -n "$$npy" ]; then NPY_DISABLE_CPU_FEATURES="$$npy" $(PYTEST) \
+		$$($(BIN)/python -c "import tests.kernels as k; print(' '.join(k.NUMPY_TESTS))"); \
+	else echo "numpy has no dispatch target below this CPU's: numpy pass skipped"; fi
 
 # editing loop: everything but the tests marked slow
 test-fast: $(STAMP)

@@ -6,6 +6,11 @@ avx2 -> default), so that a tolerance tuned to one kernel fails on any machine;
 ``--float-tests`` prints FLOAT_TESTS, the tests that compare model outputs (what that
 second pass runs). The native
 kernel is read in a subprocess without ATEN_CPU_CAPABILITY (a set variable would mask it).
+
+numpy picks its own SIMD loops (its ``exp`` and friends differ from torch's in the last
+bit, and between CPUs): ``--numpy-other`` prints the value of NPY_DISABLE_CPU_FEATURES
+that leaves numpy its lowest dispatch target above the baseline (AVX2 on x86), empty
+where the machine has nothing above it; the third pass runs NUMPY_TESTS under it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ X86 = ["default", "avx2", "avx512"]
 FLOAT_TESTS = ["tests/realmodel", "tests/paradec/test_resume.py",
                "tests/paradec/test_torchrun.py", "tests/paradec/test_merge_cli.py",
                "tests/fuzz/test_bf16_decisions.py", "tests/test_tolerance.py"]
+NUMPY_TESTS = ["tests/theory", "tests/simulate"]
 
 
 def native() -> str:
@@ -42,9 +48,23 @@ def other() -> str:
     return kernels[-2] if len(kernels) > 1 else kernels[0]
 
 
+def numpy_other() -> str:
+    """NPY_DISABLE_CPU_FEATURES for numpy's lowest dispatch target: every dispatched
+    feature this CPU has but the lowest of them (numpy lists them lowest first)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    found = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    return " ".join(found[1:])
+
+
 if __name__ == "__main__":
     flag = sys.argv[1] if len(sys.argv) > 1 else None
-    if flag not in (None, "--other", "--float-tests"):
-        raise SystemExit(f"unknown option {flag}: use --other or --float-tests")
+    if flag not in (None, "--other", "--float-tests", "--numpy-other"):
+        raise SystemExit(f"unknown option {flag}: use --other, --float-tests or "
+                         "--numpy-other")
     print({"--other": lambda: other(), "--float-tests": lambda: " ".join(FLOAT_TESTS),
+           "--numpy-other": lambda: numpy_other(),
            None: lambda: " ".join(supported())}[flag]())
