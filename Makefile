@@ -41,7 +41,7 @@ pytest-kernel: $(STAMP)
 	@# numpy's own SIMD loops one level down (tests.kernels --numpy-other; none: skipped)
 	npy="$$($(BIN)/python -m tests.kernels --numpy-other)"; \
 	if [ -n "$$npy" ]; then NPY_DISABLE_CPU_FEATURES="$$npy" $(PYTEST) \
-		$$($(BIN)/python -c "import tests.kernels as k; print(' '.join(k.NUMPY_TESTS))"); \
+		$$($(BIN)/python -m tests.kernels --numpy-tests); \
 	else echo "numpy has no dispatch target below this CPU's: numpy pass skipped"; fi
 
 # editing loop: everything but the tests marked slow

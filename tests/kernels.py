@@ -10,7 +10,8 @@ kernel is read in a subprocess without ATEN_CPU_CAPABILITY (a set variable would
 numpy picks its own SIMD loops (its ``exp`` and friends differ from torch's in the last
 bit, and between CPUs): ``--numpy-other`` prints the value of NPY_DISABLE_CPU_FEATURES
 that leaves numpy its lowest dispatch target above the baseline (AVX2 on x86), empty
-where the machine has nothing above it; the third pass runs NUMPY_TESTS under it.
+where the machine has nothing above it; the third pass runs NUMPY_TESTS
+(``--numpy-tests``) under it.
 """
 
 from __future__ import annotations
@@ -48,23 +49,28 @@ def other() -> str:
     return kernels[-2] if len(kernels) > 1 else kernels[0]
 
 
-def numpy_other() -> str:
-    """NPY_DISABLE_CPU_FEATURES for numpy's lowest dispatch target: every dispatched
-    feature this CPU has but the lowest of them (numpy lists them lowest first)."""
+def numpy_found() -> list[str]:
+    """numpy's dispatch targets this process uses, lowest first (NPY_DISABLE_CPU_FEATURES
+    removes some)."""
     try:
         from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     except ImportError:  # numpy < 2
         from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
 
-    found = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
-    return " ".join(found[1:])
+
+def numpy_other() -> str:
+    """NPY_DISABLE_CPU_FEATURES for numpy's lowest dispatch target: every target this
+    CPU has but the lowest."""
+    return " ".join(numpy_found()[1:])
 
 
 if __name__ == "__main__":
     flag = sys.argv[1] if len(sys.argv) > 1 else None
-    if flag not in (None, "--other", "--float-tests", "--numpy-other"):
-        raise SystemExit(f"unknown option {flag}: use --other, --float-tests or "
-                         "--numpy-other")
+    if flag not in (None, "--other", "--float-tests", "--numpy-other", "--numpy-tests"):
+        raise SystemExit(f"unknown option {flag}: use --other, --float-tests, "
+                         "--numpy-other or --numpy-tests")
     print({"--other": lambda: other(), "--float-tests": lambda: " ".join(FLOAT_TESTS),
            "--numpy-other": lambda: numpy_other(),
+           "--numpy-tests": lambda: " ".join(NUMPY_TESTS),
            None: lambda: " ".join(supported())}[flag]())
