@@ -112,6 +112,7 @@ from theory.margins import (
 )
 from theory.profile import (
     Profile,
+    argmax_tokens,
     profile_from_confidences,
     profile_from_logits,
     profile_from_probabilities,
@@ -150,7 +151,8 @@ __all__ = [
     "consistency_hypotheses", "agreement_trace", "swap_trace", "subset_margin_monotone",
     "best_draft_width", "compute_bound_draft_width",
     # profiles and rules
-    "Profile", "profile_from_logits", "profile_from_probabilities", "profile_from_confidences",
+    "Profile", "argmax_tokens", "profile_from_logits", "profile_from_probabilities",
+    "profile_from_confidences",
     "Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate", "EntropyBound",
     "Commit", "commit", "RULES", "make_rule", "make_rules", "llada_quota", "llada_step_index",
     "Sorted", "sorted_profile", "commit_bonuses",

@@ -16,6 +16,7 @@ import numpy as np
 
 from theory._xp import (
     Array,
+    argmax_last,
     float_dtype,
     logsumexp,
     max_argmax,
@@ -25,7 +26,7 @@ from theory._xp import (
     supports_float64,
 )
 
-__all__ = ["Profile", "profile_from_logits", "profile_from_probabilities",
+__all__ = ["Profile", "argmax_tokens", "profile_from_logits", "profile_from_probabilities",
            "profile_from_confidences"]
 
 FIELDS = ("tokens", "c", "log_r", "s", "H", "valid")
@@ -121,6 +122,15 @@ def _default_valid(xp: Any, like: Array, valid: Array | None) -> Array:
     return xp.astype(valid, xp.bool)
 
 
+def argmax_tokens(logits: Array) -> Array:
+    """The argmax token of each position of ``logits`` (..., V), the lowest id on ties:
+    the tokens :func:`profile_from_logits` picks, for callers that need only them
+    (numpy's reduction for a CPU tensor's long rows: torch's CPU argmax is several times
+    slower there)."""
+    _check_array(logits, "logits")
+    return argmax_last(logits)
+
+
 def profile_from_logits(logits: Array, valid: Array | None = None, *,
                         check: bool = True, float64: bool = True,
                         entropy: bool = True) -> Profile:
@@ -139,8 +149,8 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     ``r`` keeps full relative precision even when ``c`` rounds to 1. float64 matters
     for certificates: a float32 profile carries relative errors near 6e-8, enough to
     certify a prefix whose exact margin is negative (tests/theory/test_reference_rules).
-    The maximum and argmax are taken in the logits' own dtype (exact in any dtype), and
-    the check shares that pass.
+    The maximum and argmax are taken on the widened copy (widening is exact, so they are
+    the logits' own), and the check shares that pass.
     The residual's log-sum-exp is one fused reduction (torch's ``logsumexp``: several
     times faster than an exp pass on a CPU in float64), the same whether or not H is
     asked for, so H never changes a decision. ``check`` rejects NaN, +inf and all -inf rows (it
@@ -159,13 +169,13 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
         raise ValueError(f"logits must have shape (rows, m, V), got shape {tuple(logits.shape)}")
     if logits.shape[-1] < 1:
         raise ValueError("logits have an empty vocabulary axis (V = 0)")
-    z1, tokens = max_argmax(xp, logits)
+    dtype = float_dtype(xp, logits, 64 if float64 and supports_float64(xp, logits) else 32)
+    d = xp.astype(logits, dtype, copy=True)  # exact: the widened copy has the same order
+    z1, tokens = max_argmax(xp, d)
     if check:
         _check_logits(xp, logits, z1)
-    dtype = float_dtype(xp, logits, 64 if float64 and supports_float64(xp, logits) else 32)
     with np.errstate(over="ignore", invalid="ignore"):  # 1e308 - (-1e308) = -inf: p = 0
-        d = xp.astype(logits, dtype, copy=True)
-        d -= xp.astype(z1, dtype)[..., None]  # in place: exactly 0 at the top
+        d -= z1[..., None]  # in place: exactly 0 at the top
         d = set_at(d, tokens, -float("inf"))  # the top token leaves the residual
         z2 = xp.max(d, axis=-1)  # runner-up logit minus the top one (<= 0)
         log_rest = logsumexp(xp, d)  # -inf when c = 1 exactly (r = 0)

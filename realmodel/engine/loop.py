@@ -45,7 +45,7 @@ from realmodel.engine.prompts import DecodeResult, Prompt, SequenceResult, build
 from realmodel.engine.sampling import valid_rows, window_profile
 from realmodel.model.cache import KVCache
 from realmodel.model.denoiser import Denoiser
-from theory import Commit, Profile, Quota, commit, llada_quota
+from theory import Commit, Profile, Quota, argmax_tokens, commit, llada_quota
 
 __all__ = ["CACHE_MODES", "DecodeConfig", "DecodeState", "StepRecord", "Engine", "decode",
            "TraceSink", "Strategy", "StepByStep", "synchronize"]
@@ -284,7 +284,7 @@ class Engine:
             z[:, self.specials.mask_id] = float("-inf")
         chosen = tokens.reshape(-1).index_select(0, at)
         out = torch.zeros(tokens.numel(), dtype=torch.long, device=tokens.device)
-        out[at] = z.scatter(-1, chosen[:, None], float("-inf")).argmax(-1)
+        out[at] = argmax_tokens(z.scatter(-1, chosen[:, None], float("-inf")))
         return out.view(tokens.shape)
 
     def decide(self, state: DecodeState, profile: Profile,

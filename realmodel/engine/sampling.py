@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from realmodel.model.specials import SpecialTokens
-from theory import Profile, profile_from_logits
+from theory import Profile, argmax_tokens, profile_from_logits
 
 __all__ = ["EOS_MODES", "SpecialTokens", "choice_profile", "valid_rows", "window_profile"]
 
@@ -87,13 +87,13 @@ def _scatter(sub: Profile, valid: Tensor, at: Tensor) -> Profile:
 
 def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Generator | None],
                    ) -> Tensor:
-    tokens = z.argmax(-1)
+    tokens = argmax_tokens(z)
     for row, gen in enumerate(generators):
         if gen is None:
             continue
         u = torch.rand(z.shape[1:], generator=gen, dtype=torch.float64, device=z.device)
         scores = z[row].double() - temperature * torch.log(-torch.log(u))
-        tokens[row] = scores.argmax(-1)
+        tokens[row] = argmax_tokens(scores)
     return tokens
 
 
@@ -142,7 +142,7 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
                 raise ValueError("temperature > 0 needs one torch.Generator per row")
             tokens = _gumbel_tokens(z, temperature, generators)
         else:
-            tokens = z.argmax(-1)
+            tokens = argmax_tokens(z)
         z_conf = z
         if eos == "llada_quirk" and specials.eot_id is not None:
             z_conf = z.clone()

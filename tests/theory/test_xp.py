@@ -6,7 +6,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from theory._xp import at_least, logsumexp, max_argmax, namespace, nansum, set_at, take_last
+from theory._xp import (
+    _LONG_ROW,
+    argmax_last,
+    at_least,
+    logsumexp,
+    max_argmax,
+    namespace,
+    nansum,
+    set_at,
+    take_last,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -20,6 +30,24 @@ def test_max_argmax_takes_the_first_maximum_in_both_libraries(x):
         m, i = max_argmax(namespace(a), a)
         np.testing.assert_array_equal(np.asarray(m), x.max(-1))
         np.testing.assert_array_equal(np.asarray(i), x.argmax(-1))
+
+
+# rows long enough for numpy's reduction of CPU tensors, with many ties and NaN (the maximum)
+long_rows = arrays(np.float32, st.tuples(st.integers(1, 3), st.integers(_LONG_ROW, _LONG_ROW + 9)),
+                   elements=st.sampled_from([-np.inf, -2.0, 0.0, 0.5, 3.0, np.inf, np.nan]))
+
+
+@given(long_rows, st.sampled_from(["float16", "bfloat16", "float32", "float64"]))
+def test_long_rows_of_cpu_tensors_give_torch_s_own_maximum_and_index(x, dtype):
+    t = torch.from_numpy(x).to(getattr(torch, dtype))  # every element is exact in each dtype
+    values, index = t.max(dim=-1)
+    np.testing.assert_array_equal(argmax_last(t).numpy(), index.numpy())
+    np.testing.assert_array_equal(index.numpy(), x.argmax(-1))  # torch's is the first, too
+    if dtype != "bfloat16":  # numpy cannot view bfloat16; max_argmax's callers widen first
+        m, i = max_argmax(namespace(t), t)
+        assert m.dtype == t.dtype and i.dtype == torch.int64
+        np.testing.assert_array_equal(m.numpy(), values.numpy())
+        np.testing.assert_array_equal(i.numpy(), index.numpy())
 
 
 @given(small)
