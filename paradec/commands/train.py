@@ -1,14 +1,17 @@
 """``paradec train``: train the shipped model (LLaDA's objective, seeded) into a folder.
 
-    paradec train --out DIR [--model tiny-arith|tiny-words] [--steps N] [--device cpu|cuda]
-                  [--seed S] [--threads T] [--lr LR] [--init DIR]
+    paradec train --out DIR [--model tiny-arith|tiny-words] [--recipe NAME]
+                  [--steps N] [--device cpu|cuda] [--seed S] [--threads T] [--lr LR]
+                  [--init DIR]
 
 Without --steps, --seed, --lr, --batch-size or --init it runs the shipped model's recipe
 (``realmodel.shipped.train.RECIPES``; tiny-arith's has two stages, the first kept in
-DIR/stage1). The folder is in the shipped format (LLaDA's config.json + model.safetensors,
-the tokenizer, generation.json, train_log.json) and loads with ``paradec eval --model
-DIR``. A DIR that holds files is refused unless ``--overwrite``; then the old folder is
-kept aside while training and put back if the run fails.
+DIR/stage1), or with ``--recipe`` one that was tried and not shipped
+(``realmodel.shipped.train.TRIED``: tiny-words' ten-stage "chain", best on a GPU). The
+folder is in the shipped format (LLaDA's config.json + model.safetensors, the tokenizer,
+generation.json, train_log.json) and loads with ``paradec eval --model DIR``. A DIR that
+holds files is refused unless ``--overwrite``; then the old folder is kept aside while
+training and put back if the run fails.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ def add_parser(subparsers: Any) -> None:
                         "training fails)")
     p.add_argument("--model", default="tiny-arith", choices=MODELS,
                    help="which shipped model's task, shape and recipe (default tiny-arith)")
+    p.add_argument("--recipe", default="shipped",
+                   help="which of the model's recipes: shipped (default) or one tried and not "
+                        "shipped (tiny-words: chain)")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the "
                    "shipped model's)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -51,21 +57,25 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from paradec.commands.outputs import replacing
-    from realmodel.shipped.train import RECIPES, train, train_recipe
+    from realmodel.shipped.train import recipe_of, train, train_recipe
 
     echo = None if args.quiet else print
     _check(args)
     custom = any(v is not None for v in (args.steps, args.batch_size, args.lr, args.init,
                                          args.seed))
+    if custom and args.recipe != "shipped":
+        raise ValueError(f"--recipe {args.recipe} runs its own stages; it takes none of "
+                         "--steps, --seed, --lr, --batch-size, --init")
+    base, stages = recipe_of(args.model, args.recipe)  # an unknown name before any work
     with replacing(args.out):
         if not custom:
             train_recipe(args.out, model=args.model, device=args.device, threads=args.threads,
-                         echo=echo)
+                         base=base, recipe=stages, echo=echo)
         else:
             changes = {k: v for k, v in (("steps", args.steps), ("threads", args.threads),
                                          ("batch_size", args.batch_size), ("lr", args.lr))
                        if v is not None}
-            cfg = replace(RECIPES[args.model][0], seed=args.seed or 0, **changes)
+            cfg = replace(base, seed=args.seed or 0, **changes)
             train(cfg, args.out, device=args.device, init=args.init, echo=echo)
     _summary(args.out)
     return 0

@@ -239,6 +239,10 @@ def test_eval_names_bad_options(argv, phrase):
     (["--threads", "0"], "--threads must be positive"),
     (["--batch-size", "0"], "--batch-size must be positive"),
     (["--init", "/nonexistent/init"], "--init /nonexistent/init is not a folder"),
+    (["--recipe", "chain"], "tiny-arith has no recipe 'chain'; it has shipped"),
+    (["--model", "tiny-words", "--recipe", "nope"], "it has shipped, chain"),
+    (["--model", "tiny-words", "--recipe", "chain", "--steps", "3"],
+     "--recipe chain runs its own stages"),
 ])
 def test_train_names_bad_options_before_training(argv, phrase, tmp_path):
     out = tmp_path / "model"

@@ -82,3 +82,10 @@ def test_load_time_benchmark_builds_both_ways_in_fresh_processes():
     bench = load_benchmark("load_time")
     for build in bench.BUILD.values():
         assert bench.seconds("tiny-arith", build) > 0
+
+
+def test_argmax_benchmark_checks_both_first_passes_give_the_same_bits(capsys):
+    bench = load_benchmark("argmax_cpu")
+    bench.main(["--threads", "1", "--turns", "1", "--shapes", "1"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 1 x")]
+    assert [row.split(" | ")[1] for row in rows] == ["float32", "bfloat16"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -31,13 +32,16 @@ from realmodel.shipped.train import (
     RECIPES,
     RESTATE,
     RESTATE_STORY,
+    TRIED,
     Example,
     TrainConfig,
     encode_batch,
     examples,
     param_groups,
+    recipe_of,
     restatement,
     train,
+    train_recipe,
 )
 from theory import Quota
 
@@ -192,6 +196,49 @@ def test_the_train_command_offers_every_recipe():
     from paradec.commands.train import MODELS
 
     assert MODELS == tuple(RECIPES) and set(RECIPES) == set(SHIPPED)
+    assert set(TRIED) <= set(RECIPES)
+
+
+def test_every_stage_of_every_recipe_is_a_valid_config():
+    for model in RECIPES:
+        for name in ("shipped", *TRIED.get(model, {})):
+            base, stages = recipe_of(model, name)
+            configs = [replace(base, **changes) for changes in stages]
+            assert configs and all(c.task == base.task for c in configs)
+
+
+def test_the_chain_recipe_is_the_logged_stage_order():
+    base, stages = recipe_of("tiny-words", "chain")
+    configs = [replace(base, **changes) for changes in stages]
+    assert base.weight_tying and not base.embedding_decay
+    assert sum(c.stop or c.steps for c in configs) == 17_000
+    assert [c.seed for c in configs] == list(range(10))  # a fresh data seed per stage
+    copying, drills = configs[:3], configs[3:]
+    assert all(c.restate > 0 and c.drill == 0 for c in copying) and not copying[0].shuffle
+    assert all(c.drill > 0 and c.restate == 0.1 for c in drills)
+    assert [c.drill_listed for c in configs[-2:]] == [0.0, 0.0]
+    assert (configs[-1].drill_like_problems, configs[-1].lr, configs[-1].blockwise) == \
+        (0.5, 5e-4, 0.5)
+
+
+def test_the_chain_recipe_trains_its_ten_stages_in_order(tmp_path, monkeypatch):
+    from realmodel.shipped import tasks
+
+    monkeypatch.setattr(tasks, "TOKENIZER_PROBLEMS", 300)
+    base, stages = recipe_of("tiny-words", "chain")
+    small = replace(base, vocab_size=600, d_model=16, n_layers=1, n_heads=2,
+                    mlp_hidden_size=32, batch_size=2, threads=1)
+    short = [{**changes, "steps": 2, "warmup": 1, "stop": None} for changes in stages]
+    train_recipe(tmp_path, model="tiny-words", base=small, recipe=short)
+    logs = [json.loads((folder / "train_log.json").read_text()) for folder in
+            [*(tmp_path / f"stage{i}" for i in range(1, 10)), tmp_path]]
+    assert logs[0]["init"] is None
+    assert [log["init"] for log in logs[1:]] == [str(tmp_path / f"stage{i}")
+                                                  for i in range(1, 10)]
+    assert [log["config"]["seed"] for log in logs] == list(range(10))
+    assert logs[-1]["config"]["drill_like_problems"] == 0.5
+    assert load_tokenizer(tmp_path).get_vocab() == \
+        load_tokenizer(tmp_path / "stage1").get_vocab()
 
 
 def test_speed_at_equal_accuracy_picks_the_fastest_setting_at_least_as_accurate():
