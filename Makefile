@@ -42,7 +42,7 @@ pytest-kernel: $(STAMP)
 	npy="$$($(BIN)/python -m tests.kernels --numpy-other)"; \
 	if [ -n "$$npy" ]; then NPY_DISABLE_CPU_FEATURES="$$npy" $(PYTEST) \
 		$$($(BIN)/python -m tests.kernels --numpy-tests); \
-	else echo "numpy has no dispatch target below this CPU's: numpy pass skipped"; fi
+	else echo "numpy has no dispatch target on this CPU: numpy pass skipped"; fi
 
 # editing loop: everything but the tests marked slow
 test-fast: $(STAMP)

@@ -60,9 +60,11 @@ def numpy_found() -> list[str]:
 
 
 def numpy_other() -> str:
-    """NPY_DISABLE_CPU_FEATURES for numpy's lowest dispatch target: every target this
-    CPU has but the lowest."""
-    return " ".join(numpy_found()[1:])
+    """NPY_DISABLE_CPU_FEATURES for numpy one dispatch level down: every target this CPU
+    has but the lowest, or on a CPU with one target (an AVX2-only one) that one too, which
+    leaves numpy its baseline loops."""
+    found = numpy_found()
+    return " ".join(found[1:] if len(found) > 1 else found)
 
 
 if __name__ == "__main__":
