@@ -1,6 +1,6 @@
 """``paradec train``: train the shipped model (LLaDA's objective, seeded) into a folder.
 
-    paradec train --out DIR [--model tiny-arith|tiny-words] [--recipe NAME]
+    paradec train --out DIR [--model tiny-arith|tiny-words] [--recipe NAME] [--resume]
                   [--steps N] [--device cpu|cuda] [--seed S] [--threads T] [--lr LR]
                   [--init DIR]
 
@@ -11,7 +11,8 @@ DIR/stage1), or with ``--recipe`` one that was tried and not shipped
 folder is in the shipped format (LLaDA's config.json + model.safetensors, the tokenizer,
 generation.json, train_log.json) and loads with ``paradec eval --model DIR``. A DIR that
 holds files is refused unless ``--overwrite``; then the old folder is kept aside while
-training and put back if the run fails.
+training and put back if the run fails. ``--resume`` continues a recipe run in DIR
+instead: the stages it finished (same config, same start) are kept and the rest trained.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def add_parser(subparsers: Any) -> None:
                         "training fails)")
     p.add_argument("--model", default="tiny-arith", choices=MODELS,
                    help="which shipped model's task, shape and recipe (default tiny-arith)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a recipe run in --out: keep the stages it finished")
     p.add_argument("--recipe", default="shipped",
                    help="which of the model's recipes: shipped (default) or one tried and not "
                         "shipped (tiny-words: chain)")
@@ -54,6 +57,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
     from dataclasses import replace
 
     from paradec.commands.outputs import replacing
@@ -66,11 +70,16 @@ def run(args: argparse.Namespace) -> int:
     if custom and args.recipe != "shipped":
         raise ValueError(f"--recipe {args.recipe} runs its own stages; it takes none of "
                          "--steps, --seed, --lr, --batch-size, --init")
+    if custom and args.resume:
+        raise ValueError("--resume continues a recipe run; it takes none of --steps, --seed, "
+                         "--lr, --batch-size, --init")
     base, stages = recipe_of(args.model, args.recipe)  # an unknown name before any work
-    with replacing(args.out):
+    # --resume works in place (the finished stages are the point); otherwise a failed run
+    # puts back what --out held
+    with nullcontext() if args.resume else replacing(args.out):
         if not custom:
             train_recipe(args.out, model=args.model, device=args.device, threads=args.threads,
-                         base=base, recipe=stages, echo=echo)
+                         base=base, recipe=stages, resume=args.resume, echo=echo)
         else:
             changes = {k: v for k, v in (("steps", args.steps), ("threads", args.threads),
                                          ("batch_size", args.batch_size), ("lr", args.lr))
@@ -85,8 +94,11 @@ def _check(args: argparse.Namespace) -> None:
     """Bad flags are refused before any work (and before the output folder is made)."""
     from paradec.commands.outputs import check_output
 
-    check_output(args.out, "--out", overwrite=args.overwrite, folder=True,
-                 inputs=[("--init", args.init)])
+    if args.resume and args.overwrite:
+        raise ValueError("--resume keeps what --out holds and --overwrite replaces it: pass "
+                         "one of them")
+    check_output(args.out, "--out", overwrite=args.overwrite or args.resume, folder=True,
+                 resume=True, inputs=[("--init", args.init)])
     if args.seed is not None and args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     for flag, value in (("--steps", args.steps), ("--threads", args.threads),

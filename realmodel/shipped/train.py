@@ -49,8 +49,8 @@ from realmodel.shipped.tasks import task_named
 
 __all__ = ["TrainConfig", "Example", "restatement", "examples", "RESTATE", "RESTATE_STORY",
            "EMBEDDINGS", "param_groups", "init_weights", "model_config", "encode_batch",
-           "llada_loss", "train", "train_recipe", "recipe_of", "RECIPES", "TRIED",
-           "GENERATION_NAME", "TRAIN_LOG_NAME"]
+           "llada_loss", "train", "train_recipe", "finished", "recipe_of", "RECIPES",
+           "TRIED", "GENERATION_NAME", "TRAIN_LOG_NAME"]
 
 GENERATION_NAME = "generation.json"
 TRAIN_LOG_NAME = "train_log.json"
@@ -346,7 +346,11 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
                            "init": None if init is None else str(init),
                            "machine": describe_cpu() if device == "cpu" else device,
                            "versions": _versions()}
-    tic, running = time.perf_counter(), 0.0
+    # the logged loss is summed on the device in float64 (the same sums as Python floats)
+    # and read at log steps only: no host sync per step, so on a GPU the next batch is
+    # built while this step runs
+    tic = time.perf_counter()
+    running = torch.zeros((), dtype=torch.float64, device=device)
     last = cfg.steps if cfg.stop is None else cfg.stop
     for step in range(last):
         for group in opt.param_groups:
@@ -360,14 +364,14 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "cpu",
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
-        running += float(loss.detach())
+        running += loss.detach().double()
         done = step + 1
         if done % cfg.log_every == 0 or done == last:
             n = cfg.log_every if done % cfg.log_every == 0 else done % cfg.log_every
-            entry = {"step": done, "loss": running / n,
+            entry = {"step": done, "loss": float(running) / n,
                      "seconds": round(time.perf_counter() - tic, 1)}
             log["curve"].append(entry)
-            running = 0.0
+            running.zero_()
             if echo is not None:
                 echo(json.dumps(entry))
         if done % cfg.save_every == 0 or done == last:
@@ -453,11 +457,15 @@ def recipe_of(model: str, name: str = "shipped") -> Recipe:
 
 def train_recipe(out: str | Path, *, model: str = "tiny-arith", device: str = "cpu",
                  threads: int | None = None, base: TrainConfig | None = None,
-                 recipe: Sequence[dict[str, Any]] | None = None,
+                 recipe: Sequence[dict[str, Any]] | None = None, resume: bool = False,
                  echo: Callable[[str], None] | None = None) -> LLaDAModel:
     """Reproduce the shipped model ``model``: the stages of its recipe (or ``recipe``, changes
     to ``base``; both default to :data:`RECIPES`'s), stage i written to ``out/stage{i}`` and
-    the last one to ``out``, each stage starting from the previous one's weights."""
+    the last one to ``out``, each stage starting from the previous one's weights.
+
+    ``resume``: a stage whose folder already holds a finished run of the same config from
+    the same start (:func:`finished`) is kept instead of trained again, so a long recipe
+    interrupted between stages goes on from the last finished one."""
     shipped = recipe_of(model)
     base = shipped[0] if base is None else base
     recipe = shipped[1] if recipe is None else recipe
@@ -470,9 +478,32 @@ def train_recipe(out: str | Path, *, model: str = "tiny-arith", device: str = "c
     trained: LLaDAModel | None = None
     for i, changes in enumerate(recipe, start=1):
         folder = out if i == len(recipe) else out / f"stage{i}"
-        if echo is not None:
-            echo(f"stage {i}/{len(recipe)}: {changes or 'from scratch'} -> {folder}")
-        trained = train(replace(base, **changes), folder, device=device, init=init, echo=echo)
+        cfg = replace(base, **changes)
+        if resume and finished(folder, cfg, init):
+            if echo is not None:
+                echo(f"stage {i}/{len(recipe)}: finished in {folder}, kept")
+            trained = None
+        else:
+            if echo is not None:
+                echo(f"stage {i}/{len(recipe)}: {changes or 'from scratch'} -> {folder}")
+            trained = train(cfg, folder, device=device, init=init, echo=echo)
         init = folder
-    assert trained is not None
-    return trained
+    return load_llada(out).eval() if trained is None else trained
+
+
+def finished(folder: str | Path, cfg: TrainConfig, init: str | Path | None) -> bool:
+    """Whether ``folder`` holds a run of ``cfg`` (its thread count aside) from ``init``
+    that reached its last step (``cfg.stop`` or ``cfg.steps``)."""
+    path = Path(folder) / TRAIN_LOG_NAME
+    if not path.is_file() or not (Path(folder) / "model.safetensors").is_file():
+        return False
+    try:
+        log = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    ours = {**asdict(cfg), "threads": None}
+    theirs = {**log.get("config", {}), "threads": None}
+    start = log.get("init")
+    same_start = start is None if init is None else \
+        start is not None and Path(start).resolve() == Path(init).resolve()
+    return theirs == ours and same_start and log.get("steps_done") == (cfg.stop or cfg.steps)

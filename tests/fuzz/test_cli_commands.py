@@ -243,6 +243,8 @@ def test_eval_names_bad_options(argv, phrase):
     (["--model", "tiny-words", "--recipe", "nope"], "it has shipped, chain"),
     (["--model", "tiny-words", "--recipe", "chain", "--steps", "3"],
      "--recipe chain runs its own stages"),
+    (["--resume", "--overwrite"], "pass one of them"),
+    (["--resume", "--steps", "3"], "--resume continues a recipe run"),
 ])
 def test_train_names_bad_options_before_training(argv, phrase, tmp_path):
     out = tmp_path / "model"

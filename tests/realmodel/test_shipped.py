@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -188,6 +190,71 @@ def test_the_recipe_trains_its_stages_each_from_the_previous_one(tmp_path):
     log = json.loads((tmp_path / "train_log.json").read_text())
     assert log["init"] == str(tmp_path / "stage1") and log["config"]["seed"] == 1
     assert (tmp_path / "stage1" / "model.safetensors").is_file()
+
+
+def test_a_resumed_recipe_keeps_its_finished_stages_and_trains_the_rest(tmp_path,
+                                                                         monkeypatch):
+    train_module = importlib.import_module("realmodel.shipped.train")  # the module, not
+    # realmodel.shipped's train function
+    base = train_module.TrainConfig(steps=3, batch_size=4, d_model=16, n_layers=1, n_heads=2,
+                                    mlp_hidden_size=32, warmup=1, threads=1)
+    recipe = ({}, {"lr": 1e-4, "seed": 1})
+    full, part = tmp_path / "full", tmp_path / "part"
+    train_module.train_recipe(full, base=base, recipe=recipe)
+    train_module.train_recipe(part, base=base, recipe=recipe[:1])  # stage 1 only, elsewhere
+    (part / "model.safetensors").rename(tmp_path / "stage1.safetensors")
+    (part / "stage1").mkdir()
+    for name in [p.name for p in part.iterdir() if p.is_file()]:
+        (part / name).rename(part / "stage1" / name)
+    (tmp_path / "stage1.safetensors").rename(part / "stage1" / "model.safetensors")
+    runs = []
+    real = train_module.train
+    monkeypatch.setattr(train_module, "train",
+                        lambda cfg, out, **kw: runs.append(out) or real(cfg, out, **kw))
+    train_module.train_recipe(part, base=base, recipe=recipe, resume=True)
+    assert runs == [part]  # stage 1 kept, stage 2 trained from it
+    for folder in ("stage1", "."):
+        assert (full / folder / "model.safetensors").read_bytes() == \
+            (part / folder / "model.safetensors").read_bytes()
+    runs.clear()
+    train_module.train_recipe(part, base=base, recipe=recipe, resume=True)
+    assert runs == []  # everything finished: nothing trained again
+    train_module.train_recipe(part, base=base, recipe=({}, {"lr": 2e-4, "seed": 1}),
+                              resume=True)
+    assert runs == [part]  # another config of the last stage is not the finished one
+
+
+def test_a_stage_is_finished_only_at_its_last_step_from_the_same_start(tmp_path):
+    from realmodel.shipped.train import TrainConfig, finished, train
+
+    cfg = TrainConfig(steps=4, batch_size=2, d_model=16, n_layers=1, n_heads=2,
+                      mlp_hidden_size=32, warmup=1, threads=1, save_every=2)
+    assert not finished(tmp_path / "a", cfg, None)
+    train(replace(cfg, stop=2), tmp_path / "a")
+    assert finished(tmp_path / "a", replace(cfg, stop=2), None)
+    assert not finished(tmp_path / "a", cfg, None)  # 2 of 4 steps
+    assert not finished(tmp_path / "a", replace(cfg, stop=2), tmp_path / "elsewhere")
+    assert finished(tmp_path / "a", replace(cfg, stop=2, threads=2), None)
+    (tmp_path / "a" / "train_log.json").write_text("{not json")
+    assert not finished(tmp_path / "a", replace(cfg, stop=2), None)
+
+
+def test_train_command_resumes_in_place_with_the_recipe_it_names(tmp_path, monkeypatch,
+                                                                  capsys):
+    from paradec.commands import train as train_command
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "train_log.json").write_text('{"steps_done": 3, "train_seconds": 1.5}')
+    calls = []
+    monkeypatch.setattr(importlib.import_module("realmodel.shipped.train"), "train_recipe",
+                        lambda path, **kw: calls.append((path, kw)))
+    assert _cli(train_command, ["train", "--out", str(out), "--resume", "--model",
+                                "tiny-words", "--recipe", "chain", "--quiet"]) == 0
+    (path, kw), = calls
+    assert path == str(out) and kw["resume"] and len(kw["recipe"]) == 10
+    assert (out / "train_log.json").is_file()  # worked in place, nothing moved aside
+    assert "saved" in capsys.readouterr().out
 
 
 def _cli(module, argv):
