@@ -464,7 +464,8 @@ def train_recipe(out: str | Path, *, model: str = "tiny-arith", device: str = "c
     the last one to ``out``, each stage starting from the previous one's weights.
 
     ``resume``: a stage whose folder already holds a finished run of the same config from
-    the same start (:func:`finished`) is kept instead of trained again, so a long recipe
+    the same start (:func:`finished`) is kept instead of trained again, until the first
+    stage that is trained (the ones after it start from new weights), so a long recipe
     interrupted between stages goes on from the last finished one."""
     shipped = recipe_of(model)
     base = shipped[0] if base is None else base
@@ -487,6 +488,7 @@ def train_recipe(out: str | Path, *, model: str = "tiny-arith", device: str = "c
             if echo is not None:
                 echo(f"stage {i}/{len(recipe)}: {changes or 'from scratch'} -> {folder}")
             trained = train(cfg, folder, device=device, init=init, echo=echo)
+            resume = False  # later stages start from these new weights: train them all
         init = folder
     return load_llada(out).eval() if trained is None else trained
 

@@ -222,6 +222,10 @@ def test_a_resumed_recipe_keeps_its_finished_stages_and_trains_the_rest(tmp_path
     train_module.train_recipe(part, base=base, recipe=({}, {"lr": 2e-4, "seed": 1}),
                               resume=True)
     assert runs == [part]  # another config of the last stage is not the finished one
+    runs.clear()
+    train_module.train_recipe(part, base=base, recipe=({"seed": 2}, {"lr": 2e-4, "seed": 1}),
+                              resume=True)
+    assert runs == [part / "stage1", part]  # a retrained stage retrains every later one
 
 
 def test_a_stage_is_finished_only_at_its_last_step_from_the_same_start(tmp_path):
