@@ -149,8 +149,8 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     ``r`` keeps full relative precision even when ``c`` rounds to 1. float64 matters
     for certificates: a float32 profile carries relative errors near 6e-8, enough to
     certify a prefix whose exact margin is negative (tests/theory/test_reference_rules).
-    The maximum and argmax are taken on the widened copy (widening is exact, so they are
-    the logits' own), and the check shares that pass.
+    The maximum and argmax are taken on the widened copy (widening float logits is exact,
+    so they are the logits' own), and the check shares that pass.
     The residual's log-sum-exp is one fused reduction (torch's ``logsumexp``: several
     times faster than an exp pass on a CPU in float64), the same whether or not H is
     asked for, so H never changes a decision. ``check`` rejects NaN, +inf and all -inf rows (it
@@ -170,7 +170,7 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     if logits.shape[-1] < 1:
         raise ValueError("logits have an empty vocabulary axis (V = 0)")
     dtype = float_dtype(xp, logits, 64 if float64 and supports_float64(xp, logits) else 32)
-    d = xp.astype(logits, dtype, copy=True)  # exact: the widened copy has the same order
+    d = xp.astype(logits, dtype, copy=True)  # float logits widen exactly: the same order
     z1, tokens = max_argmax(xp, d)
     if check:
         _check_logits(xp, logits, z1)
