@@ -114,7 +114,8 @@ def supports_float64(xp: Any, like: Array) -> bool:
 
 
 _FLOAT64: dict[tuple[str, str], bool] = {}
-_NUMPY_VIEWABLE = ("torch.float16", "torch.float32", "torch.float64")  # numpy views these
+# CPU tensor dtypes max_argmax reduces by numpy (bfloat16 through a float32 copy)
+_NUMPY_REDUCED = ("torch.float16", "torch.bfloat16", "torch.float32", "torch.float64")
 _LONG_ROW = 256  # from this row length on, numpy reduces CPU tensors faster (max_argmax)
 
 
@@ -122,30 +123,21 @@ def max_argmax(xp: Any, x: Array) -> tuple[Array, Array]:
     """The maximum along the last axis and its index (the first one on ties; a NaN
     counts as the maximum, as in both libraries).
 
-    A CPU torch tensor that numpy can view (float16, 32, 64) is reduced by numpy: torch's
-    CPU ``max(dim)`` and ``argmax`` take 5-10x numpy's time on a vocabulary-wide row
-    (262 against 25 microseconds at 32 x 8192 float32, 1185 for bfloat16 argmax;
-    docs/LOG.md, 2026-12-07); on short rows torch's own call is cheaper than the views.
+    Long rows of a CPU torch tensor are reduced by numpy through a zero-copy view (a
+    bfloat16 tensor, which numpy cannot view, through an exact float32 copy): torch's CPU
+    ``max(dim)`` and ``argmax`` are several times slower on vocabulary-wide rows
+    (benchmarks/argmax_cpu.py); on short rows torch's own call is cheaper than the views.
     Both libraries return the same values and indices (tested)."""
-    if x.shape[-1] >= _LONG_ROW and cpu_torch(x) and str(x.dtype) in _NUMPY_VIEWABLE:
-        n = x.detach().numpy()
+    if x.shape[-1] >= _LONG_ROW and cpu_torch(x) and str(x.dtype) in _NUMPY_REDUCED:
+        n = (x.float() if str(x.dtype) == "torch.bfloat16" else x).detach().numpy()
         index = n.argmax(axis=-1)
-        values = np.take_along_axis(n, index[..., None], axis=-1)[..., 0]
-        return xp.asarray(values), xp.asarray(index)
+        values = xp.asarray(np.take_along_axis(n, index[..., None], axis=-1)[..., 0])
+        return xp.astype(values, x.dtype, copy=False), xp.asarray(index)
     if _is_torch(x):
         values, index = x.max(dim=-1)
         return values, index
     index = xp.argmax(x, axis=-1)
     return xp.take_along_axis(x, index[..., None], axis=-1)[..., 0], index
-
-
-def argmax_last(x: Array) -> Array:
-    """The index of the maximum along the last axis (the first on ties), numpy's reduction
-    for long rows of CPU torch tensors as in :func:`max_argmax`; bfloat16 rows are widened
-    to float32 for it (exact, and 20x faster than torch's bfloat16 argmax)."""
-    if x.shape[-1] >= _LONG_ROW and cpu_torch(x) and str(x.dtype) == "torch.bfloat16":
-        x = x.float()
-    return max_argmax(namespace(x), x)[1]
 
 
 def set_at(x: Array, index: Array, value: float) -> Array:

@@ -16,7 +16,6 @@ import numpy as np
 
 from theory._xp import (
     Array,
-    argmax_last,
     float_dtype,
     logsumexp,
     max_argmax,
@@ -128,7 +127,7 @@ def argmax_tokens(logits: Array) -> Array:
     (numpy's reduction for a CPU tensor's long rows: torch's CPU argmax is several times
     slower there)."""
     _check_array(logits, "logits")
-    return argmax_last(logits)
+    return max_argmax(namespace(logits), logits)[1]
 
 
 def profile_from_logits(logits: Array, valid: Array | None = None, *,

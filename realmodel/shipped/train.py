@@ -466,7 +466,8 @@ def train_recipe(out: str | Path, *, model: str = "tiny-arith", device: str = "c
     ``resume``: a stage whose folder already holds a finished run of the same config from
     the same start (:func:`finished`) is kept instead of trained again, until the first
     stage that is trained (the ones after it start from new weights), so a long recipe
-    interrupted between stages goes on from the last finished one."""
+    interrupted between stages goes on from the last finished one. A stage folder that
+    holds files of another run is refused before any training (ValueError)."""
     shipped = recipe_of(model)
     base = shipped[0] if base is None else base
     recipe = shipped[1] if recipe is None else recipe
@@ -475,11 +476,14 @@ def train_recipe(out: str | Path, *, model: str = "tiny-arith", device: str = "c
     out = Path(out)
     if threads is not None:
         base = replace(base, threads=threads)
+    stages = [(out if i == len(recipe) else out / f"stage{i}", replace(base, **changes))
+              for i, changes in enumerate(recipe, start=1)]
+    if resume:  # before any training: a folder of another run is never overwritten
+        for folder, cfg in stages:
+            _check_resumable(folder, cfg)
     init: Path | None = None
     trained: LLaDAModel | None = None
-    for i, changes in enumerate(recipe, start=1):
-        folder = out if i == len(recipe) else out / f"stage{i}"
-        cfg = replace(base, **changes)
+    for i, ((folder, cfg), changes) in enumerate(zip(stages, recipe, strict=True), start=1):
         if resume and finished(folder, cfg, init):
             if echo is not None:
                 echo(f"stage {i}/{len(recipe)}: finished in {folder}, kept")
@@ -496,16 +500,36 @@ def train_recipe(out: str | Path, *, model: str = "tiny-arith", device: str = "c
 def finished(folder: str | Path, cfg: TrainConfig, init: str | Path | None) -> bool:
     """Whether ``folder`` holds a run of ``cfg`` (its thread count aside) from ``init``
     that reached its last step (``cfg.stop`` or ``cfg.steps``)."""
-    path = Path(folder) / TRAIN_LOG_NAME
-    if not path.is_file() or not (Path(folder) / "model.safetensors").is_file():
+    log = _log_of(Path(folder))
+    if log is None or not _same_config(log, cfg) or \
+            not (Path(folder) / "model.safetensors").is_file():
         return False
-    try:
-        log = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return False
-    ours = {**asdict(cfg), "threads": None}
-    theirs = {**log.get("config", {}), "threads": None}
     start = log.get("init")
     same_start = start is None if init is None else \
         start is not None and Path(start).resolve() == Path(init).resolve()
-    return theirs == ours and same_start and log.get("steps_done") == (cfg.stop or cfg.steps)
+    return same_start and log.get("steps_done") == (cfg.stop or cfg.steps)
+
+
+def _log_of(folder: Path) -> dict[str, Any] | None:
+    """The training log in ``folder`` (None: none, or unreadable)."""
+    try:
+        log = json.loads((folder / TRAIN_LOG_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+    return log if isinstance(log, dict) else None
+
+
+def _same_config(log: dict[str, Any], cfg: TrainConfig) -> bool:
+    return {**log.get("config", {}), "threads": None} == {**asdict(cfg), "threads": None}
+
+
+def _check_resumable(folder: Path, cfg: TrainConfig) -> None:
+    """ValueError unless ``folder`` holds no files of its own or a run of ``cfg`` (which
+    resuming may overwrite): another run's files are replaced only with --overwrite."""
+    if not folder.is_dir() or not any(p.is_file() for p in folder.iterdir()):
+        return
+    log = _log_of(folder)
+    if log is None or not _same_config(log, cfg):
+        raise ValueError(f"{folder} holds files that are not a run of this recipe's stage "
+                         "(another config, or no readable train_log.json): resuming would "
+                         "overwrite them; pass --overwrite to replace it")

@@ -272,3 +272,12 @@ def test_decode_refuses_a_zero_generation_length():
                       "--gen-length=0", "--trace", "/nonexistent/t.parquet"])
     assert_usage_error(result, "--gen-length must be >= 1")
 
+
+
+def test_train_resume_refuses_a_folder_of_another_run_and_leaves_it(tmp_path):
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert_usage_error(run_cli(["train", "--out", str(out), "--resume", "--quiet"]),
+                       "not a run of this recipe's stage", "--overwrite")
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]

@@ -219,12 +219,14 @@ def test_a_resumed_recipe_keeps_its_finished_stages_and_trains_the_rest(tmp_path
     runs.clear()
     train_module.train_recipe(part, base=base, recipe=recipe, resume=True)
     assert runs == []  # everything finished: nothing trained again
-    train_module.train_recipe(part, base=base, recipe=({}, {"lr": 2e-4, "seed": 1}),
-                              resume=True)
-    assert runs == [part]  # another config of the last stage is not the finished one
-    runs.clear()
-    train_module.train_recipe(part, base=base, recipe=({"seed": 2}, {"lr": 2e-4, "seed": 1}),
-                              resume=True)
+    final = (part / "model.safetensors").read_bytes()
+    with pytest.raises(ValueError, match="not a run of this recipe's stage"):
+        train_module.train_recipe(part, base=base, recipe=({}, {"lr": 2e-4, "seed": 1}),
+                                  resume=True)
+    assert runs == [] and (part / "model.safetensors").read_bytes() == final  # untouched
+    log_path = part / "stage1" / "train_log.json"  # stage 1 as if cut off after a step
+    log_path.write_text(json.dumps({**json.loads(log_path.read_text()), "steps_done": 1}))
+    train_module.train_recipe(part, base=base, recipe=recipe, resume=True)
     assert runs == [part / "stage1", part]  # a retrained stage retrains every later one
 
 
