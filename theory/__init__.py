@@ -130,6 +130,7 @@ from theory.rules import (
     TightCertificate,
     commit,
     commit_bonuses,
+    commit_quotas,
     llada_quota,
     llada_step_index,
     make_rule,
@@ -154,8 +155,8 @@ __all__ = [
     "Profile", "argmax_tokens", "profile_from_logits", "profile_from_probabilities",
     "profile_from_confidences",
     "Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate", "EntropyBound",
-    "Commit", "commit", "RULES", "make_rule", "make_rules", "llada_quota", "llada_step_index",
-    "Sorted", "sorted_profile", "commit_bonuses",
+    "Commit", "commit", "commit_quotas", "RULES", "make_rule", "make_rules", "llada_quota",
+    "llada_step_index", "Sorted", "sorted_profile", "commit_bonuses",
     "joint_lower_bound", "frechet_margin", "tight_margin", "factor_core",
     "heterogeneity_bonus", "spread_bonus", "at_prefix",
     # explicit joints

@@ -29,8 +29,8 @@ from theory.profile import FIELDS, Profile
 
 __all__ = ["Rule", "Quota", "Threshold", "Factor", "Frechet", "TightCertificate",
            "EntropyBound", "Commit", "commit", "RULES", "make_rule", "make_rules",
-           "llada_quota", "llada_step_index", "Sorted", "sort_order", "sorted_profile",
-           "commit_bonuses"]
+           "commit_quotas", "llada_quota", "llada_step_index", "Sorted", "sort_order",
+           "sorted_profile", "commit_bonuses"]
 
 
 class Sorted:
@@ -89,6 +89,11 @@ class Rule:
     def adjust(self, xp: Any, n: Array, n_valid: Array, leading: Array) -> Array:
         return n
 
+    def on_numpy(self) -> Rule:
+        """The rule for a profile :func:`commit` moved to numpy (rules holding arrays
+        move them too)."""
+        return self
+
     def label(self) -> str:
         return f"{self.name}({self.parameter}={getattr(self, self.parameter)})"
 
@@ -111,6 +116,26 @@ class Quota(Rule):
 
     def accepts(self, xp: Any, sp: Sorted) -> Array:
         return _ranks(xp, sp.order) <= self.k
+
+
+class _RowQuotas(Rule):
+    """Quota with its own k_i >= 0 per row (LLaDA's schedule, :func:`commit_quotas`): the
+    ranks k_i accepts are those of ``Quota(k_i)``; a row with k_i = 0 commits nothing."""
+
+    name: ClassVar[str] = "quota"
+    parameter: ClassVar[str] = "k"
+
+    def __init__(self, k: Array) -> None:
+        self.k = k
+
+    def on_numpy(self) -> _RowQuotas:
+        return _RowQuotas(to_numpy(self.k))
+
+    def accepts(self, xp: Any, sp: Sorted) -> Array:
+        return _ranks(xp, sp.order) <= xp.astype(self.k, sp.order.dtype)[:, None]
+
+    def adjust(self, xp: Any, n: Array, n_valid: Array, leading: Array) -> Array:
+        return xp.where(self.k > 0, n, 0)
 
 
 @dataclass(frozen=True)
@@ -330,7 +355,8 @@ def commit(rule: Rule, profile: Profile) -> Commit:
         raise TypeError("profile must be a theory.Profile (profile_from_logits, ...), got "
                         f"{type(profile).__name__}")
     if cpu_torch(profile.c):
-        result = commit(rule, Profile(*(to_numpy(getattr(profile, f)) for f in FIELDS)))
+        result = commit(rule.on_numpy(),
+                        Profile(*(to_numpy(getattr(profile, f)) for f in FIELDS)))
         return Commit(*(from_numpy_like(x, profile.c) for x in
                         (result.n, result.mask, result.order)))
     xp = namespace(profile.c)
@@ -350,6 +376,37 @@ def commit(rule: Rule, profile: Profile) -> Commit:
     n = xp.where(n_valid > 0, at_least(xp, leading, 1), 0)
     n = xp.minimum(rule.adjust(xp, n, n_valid, leading), n_valid)
     return Commit(n=n, mask=_first_n(xp, key, order, n), order=order)
+
+
+def commit_quotas(profile: Profile, k: Array) -> Commit:
+    """Commit exactly ``k[i]`` positions of row i (all its valid ones when fewer), none
+    where ``k[i]`` = 0: LLaDA's per-row quota schedule k_t (:func:`llada_quota`) in one
+    :func:`commit`. Row i equals ``commit(Quota(k[i]), profile)``'s row i for k[i] >= 1
+    (tested), and ``order`` is the same for every rule that sorts by confidence.
+
+    >>> from theory.profile import profile_from_confidences
+    >>> import numpy as np
+    >>> p = profile_from_confidences([[0.9, 0.8, 0.7], [0.6, 0.95, 0.5], [0.9, 0.8, 0.7]])
+    >>> commit_quotas(p, np.array([2, 1, 0])).mask.astype(int).tolist()
+    [[1, 1, 0], [0, 1, 0], [0, 0, 0]]
+    """
+    if not isinstance(profile, Profile):
+        raise TypeError("profile must be a theory.Profile (profile_from_logits, ...), got "
+                        f"{type(profile).__name__}")
+    xp = namespace(profile.c)
+    dtype = getattr(k, "dtype", None)
+    if dtype is None or not hasattr(k, "shape") or \
+            str(dtype) not in ("int32", "int64", "torch.int32", "torch.int64"):
+        raise TypeError(f"quotas k must be an int32 or int64 array of the profile's library, "
+                        f"got {type(k).__name__} of dtype {dtype}")
+    if namespace(k) is not xp or getattr(k, "device", None) != getattr(profile.c, "device", None):
+        raise TypeError("quotas k must be an array of the profile's library and device")
+    if tuple(k.shape) != (profile.c.shape[0],):
+        raise ValueError(f"quotas k must have shape (rows,) = ({profile.c.shape[0]},), got "
+                         f"{tuple(k.shape)}")
+    if bool(xp.any(k < 0)):
+        raise ValueError("quotas k must be >= 0")
+    return commit(_RowQuotas(k), profile)
 
 
 def commit_bonuses(profile: Profile, delta: float = 0.0) -> dict[str, Array]:

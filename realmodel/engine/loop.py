@@ -45,7 +45,7 @@ from realmodel.engine.prompts import DecodeResult, Prompt, SequenceResult, build
 from realmodel.engine.sampling import valid_rows, window_profile
 from realmodel.model.cache import KVCache
 from realmodel.model.denoiser import Denoiser
-from theory import Commit, Profile, Quota, argmax_tokens, commit, llada_quota
+from theory import Commit, Profile, argmax_tokens, commit, commit_quotas, llada_quota
 
 __all__ = ["CACHE_MODES", "DecodeConfig", "DecodeState", "StepRecord", "Engine", "decode",
            "TraceSink", "Strategy", "StepByStep", "synchronize"]
@@ -304,13 +304,7 @@ class Engine:
             raise RuntimeError(f"block {state.block} still has masks after {spb} steps")
         quotas = [llada_quota(int(m), spb, int(t)) for m, t in zip(m0s, ts, strict=True)]
         k = torch.tensor(quotas, dtype=torch.long, device=profile.c.device)
-        base = commit(Quota(1), profile)
-        n, mask = torch.zeros_like(base.n), torch.zeros_like(base.mask)
-        for value in sorted(set(quotas) - {0}):
-            rows = (k == value).nonzero()[:, 0]
-            part = commit(Quota(value), profile.take(rows))
-            n[rows], mask[rows] = part.n, part.mask
-        return Commit(n=n, mask=mask, order=base.order), k
+        return commit_quotas(profile, k), k
 
     def committed(self, window: Tensor, profile: Profile, decision: Commit) -> Tensor:
         """The window (N, W) with the decision's positions set to the profile's tokens."""
