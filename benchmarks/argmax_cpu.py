@@ -18,14 +18,11 @@ their ratio (old / new).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-from realmodel.machine import describe_cpu
+from realmodel.machine import describe_cpu, median_us
 from theory._xp import max_argmax, namespace
 
 SHAPES = ((1, 32, 8192), (8, 32, 8192), (1, 32, 126464))
@@ -48,21 +45,6 @@ def numpy_first(x: Tensor) -> tuple[Tensor, Tensor]:
     d -= z1[..., None]
     return d, tokens
 
-
-def median_us(fns: dict[str, Callable[[], object]], turns: int, calls: int
-              ) -> dict[str, float]:
-    """Median microseconds per call of each function, timed in turns (one batch of
-    ``calls`` calls each per turn, after a warm-up)."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for fn in fns.values():
-        fn()
-    for _ in range(turns):
-        for name, fn in fns.items():
-            tic = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            times[name].append((time.perf_counter() - tic) / calls * 1e6)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def measure(shape: tuple[int, ...], dtype: torch.dtype, turns: int) -> dict[str, float]:

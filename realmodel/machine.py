@@ -1,15 +1,18 @@
 """The machine a number was measured on: CPU model, the vector and matrix extensions that
 decide which dtype is fast (AVX2, AVX-512, AVX-512 BF16, AMX), and torch's kernel; and a
-short probe of which dtype runs a model faster there (``--dtype auto``)."""
+short probe of which dtype runs a model faster there (``--dtype auto``); and the
+benchmarks' timing of rival implementations in turns."""
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-__all__ = ["CPU_FEATURES", "cpu_name", "cpu_features", "describe_cpu", "faster_dtype"]
+__all__ = ["CPU_FEATURES", "cpu_name", "cpu_features", "describe_cpu", "faster_dtype",
+           "median_us"]
 
 CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
@@ -96,3 +99,23 @@ def faster_dtype(denoiser: Any, batch: int, length: int, *, budget_s: float = 1.
     choice = "bfloat16" if f32 >= margin * bf16 else "float32"
     denoiser.model = low if choice == "bfloat16" else model
     return {"dtype": choice, "float32_s": f32, "bfloat16_s": bf16, "cpu": describe_cpu()}
+
+
+def median_us(fns: dict[str, Callable[[], object]], turns: int, calls: int
+              ) -> dict[str, float]:
+    """Median microseconds per call of each function, timed in turns: after one warm-up
+    call each, every turn times ``calls`` calls of each function in order, so a machine
+    whose speed drifts slows all of them alike."""
+    import statistics
+    import time
+
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()
+    for _ in range(turns):
+        for name, fn in fns.items():
+            tic = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            times[name].append((time.perf_counter() - tic) / calls * 1e6)
+    return {name: statistics.median(t) for name, t in times.items()}

@@ -5,6 +5,11 @@ their confidence c, log r, runner-up s, entropy H) at the valid (masked, still d
 positions; it is computed there only, and the other positions carry token 0, c = 0,
 r = 1, s = 0, H = 0 (no rule reads them and traces do not record them). Mid-block most of
 the window is committed, so this halves the float64 work over the vocabulary on average.
+On a CPU with a vocabulary shorter than :data:`SHORT_VOCABULARY` the same code runs on
+zero-copy numpy views (the step is then a few dozen calls on small arrays, each several
+times cheaper in numpy than in torch) and the profile is handed back as torch tensors
+viewing numpy's results; the two routes pick the same tokens and agree to rounding
+(tests/realmodel/test_window_routes.py).
 At temperature T > 0 the token of each position is drawn by the Gumbel-max trick in
 float64, as LLaDA's reference sampler does (argmax of exp(l) / (-log u)^T, taken here in
 log space: l - T log(-log u)), and the profile
@@ -28,14 +33,19 @@ EOS handling ("eos" option of the decode config):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from realmodel.model.specials import SpecialTokens
 from theory import Profile, argmax_tokens, profile_from_logits
+from theory._xp import namespace
+from theory.profile import FIELDS
 
-__all__ = ["EOS_MODES", "SpecialTokens", "choice_profile", "valid_rows", "window_profile"]
+__all__ = ["EOS_MODES", "SHORT_VOCABULARY", "SpecialTokens", "choice_profile", "valid_rows",
+           "window_profile"]
 
 EOS_MODES = ("none", "forbid", "defer", "llada_quirk")
 
@@ -62,10 +72,25 @@ def choice_profile(z: Tensor, tokens: Tensor, valid: Tensor, entropy: bool = Tru
                    s=(rest.amax(-1) - lse).exp(), H=H, valid=valid)
 
 
-def valid_rows(x: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
+@overload
+def valid_rows(x: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]: ...
+
+
+@overload
+def valid_rows(x: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def valid_rows(x: Tensor | np.ndarray, valid: Tensor | np.ndarray
+               ) -> tuple[Tensor | np.ndarray, Tensor | np.ndarray]:
     """The rows ``x[valid]`` (n, ...) of x (B, W, ...) as a copy, and their flat indices
-    (n,) into B * W: an index_select on a contiguous x (several times faster than boolean
-    indexing), an index by (row, column) on a view, which copies only those rows."""
+    (n,) into B * W, for torch tensors or numpy arrays: an index_select on a contiguous
+    tensor (several times faster than boolean indexing), an index by (row, column) on a
+    view, which copies only those rows."""
+    if isinstance(x, np.ndarray):
+        at_np = np.flatnonzero(valid)
+        W = valid.shape[1]
+        return x[at_np // W, at_np % W], at_np
+    assert isinstance(valid, Tensor)
     at = valid.reshape(-1).nonzero()[:, 0]
     if x.is_contiguous():
         return x.reshape(-1, *x.shape[2:]).index_select(0, at), at
@@ -73,16 +98,37 @@ def valid_rows(x: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
     return x[at // W, at % W], at
 
 
-def _scatter(sub: Profile, valid: Tensor, at: Tensor) -> Profile:
+def _scatter(sub: Profile, valid: Tensor | np.ndarray, at: Tensor | np.ndarray) -> Profile:
     """The profile (1, n) of the valid positions (flat indices ``at``) placed into a
     (B, W) window; the other positions get token 0, c = 0, log r = 0 (r = 1), s = 0,
-    H = 0."""
-    floats = torch.stack([sub.c[0], sub.log_r[0], sub.s[0], sub.H[0]])  # one copy, not four
-    out = torch.zeros((4, valid.numel()), dtype=floats.dtype, device=floats.device)
-    c, log_r, s, H = out.index_copy_(1, at, floats).view(4, *valid.shape).unbind(0)
-    tokens = torch.zeros(valid.numel(), dtype=sub.tokens.dtype, device=sub.tokens.device)
-    return Profile(tokens=tokens.index_copy_(0, at, sub.tokens[0]).view(valid.shape), c=c,
-                   log_r=log_r, s=s, H=H, valid=valid)
+    H = 0. Torch tensors or numpy arrays, as ``sub`` holds."""
+    xp = namespace(sub.c)
+    floats = xp.stack([sub.c[0], sub.log_r[0], sub.s[0], sub.H[0]])  # one copy, not four
+    device = getattr(floats, "device", None)
+    out = xp.zeros((4, valid.size if isinstance(valid, np.ndarray) else valid.numel()),
+                   dtype=floats.dtype, device=device)
+    tokens = xp.zeros(out.shape[1:], dtype=sub.tokens.dtype, device=device)
+    out[:, at] = floats
+    tokens[at] = sub.tokens[0]
+    c, log_r, s, H = (out[i].reshape(valid.shape) for i in range(4))
+    return Profile(tokens=tokens.reshape(valid.shape), c=c, log_r=log_r, s=s, H=H, valid=valid)
+
+
+#: CPU logits of fewer tokens than this are profiled on numpy views of the window: there the
+#: step is a few dozen calls on small arrays and torch's per-call cost (several times
+#: numpy's) dominates; from this size on torch's fused float64 log-sum-exp wins
+#: (benchmarks/profile_cpu.py measures both).
+SHORT_VOCABULARY = 1024
+
+
+def _numpy_window(logits: Tensor, valid: Tensor) -> tuple[np.ndarray, np.ndarray] | None:
+    """Numpy views of the step's logits and valid mask when the profile is computed on
+    numpy (CPU, vocabulary under :data:`SHORT_VOCABULARY`); None otherwise. bfloat16,
+    which numpy cannot view, is widened to float32 first (exact)."""
+    if logits.device.type != "cpu" or logits.shape[-1] >= SHORT_VOCABULARY:
+        return None
+    z = (logits.float() if logits.dtype == torch.bfloat16 else logits).detach()
+    return z.numpy(), valid.detach().numpy()
 
 
 def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Generator | None],
@@ -125,11 +171,15 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
     dtype = torch.float64 if float64 else torch.float32
     forbid = eos == "forbid" and specials.eos_id is not None
     if temperature == 0 and eos in ("none", "forbid", "defer"):
-        rows, at = valid_rows(logits, valid)  # (n, V): the valid positions only, a copy
-        if forbid:
-            rows[:, specials.eos_id] = float("-inf")
-        profile = _scatter(profile_from_logits(rows[None], check=check, float64=float64,
-                                               entropy=entropy), valid, at)
+        views = _numpy_window(logits, valid)
+        z_rows, at = valid_rows(logits, valid) if views is None else valid_rows(*views)
+        if forbid:  # z_rows (n, V): the logits of the valid positions
+            z_rows[:, specials.eos_id] = float("-inf")  # a copy: the logits keep theirs
+        profile = _scatter(profile_from_logits(z_rows[None], check=check, float64=float64,
+                                               entropy=entropy),
+                           valid if views is None else views[1], at)
+        if views is not None:  # the engine's profile is torch's, zero-copy
+            profile = Profile(*(torch.from_numpy(getattr(profile, f)) for f in FIELDS))
     else:
         z = logits.to(dtype)
         if forbid:

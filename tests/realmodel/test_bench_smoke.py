@@ -89,3 +89,11 @@ def test_argmax_benchmark_checks_both_first_passes_give_the_same_bits(capsys):
     bench.main(["--threads", "1", "--turns", "1", "--shapes", "1"])
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 1 x")]
     assert [row.split(" | ")[1] for row in rows] == ["float32", "bfloat16"]
+
+
+def test_profile_benchmark_checks_both_routes_agree(capsys):
+    bench = load_benchmark("profile_cpu")
+    bench.main(["--vocab", "20", "64", "--turns", "1", "--threads", "1"])
+    rows = [line.split(" | ")[:2] for line in capsys.readouterr().out.splitlines()
+            if line[:3] in ("| 2", "| 6")]
+    assert rows == [["| 20", "no"], ["| 20", "yes"], ["| 64", "no"], ["| 64", "yes"]]
