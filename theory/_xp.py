@@ -8,6 +8,7 @@ standard lacks; it never imports torch itself.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import array_api_compat
@@ -79,7 +80,9 @@ def to_numpy(x: Array) -> np.ndarray:
     """``x`` as a numpy array: a zero-copy view of a CPU torch tensor (moved to the CPU
     otherwise)."""
     if _is_torch(x):
-        return x.detach().cpu().numpy()
+        if x.device.type != "cpu":
+            x = x.cpu()
+        return (x.detach() if x.requires_grad else x).numpy()
     return np.asarray(x)
 
 
@@ -93,9 +96,9 @@ def cpu_torch(x: Array) -> bool:
 
 
 def from_numpy_like(x: np.ndarray, like: Array) -> Array:
-    """``x`` as an array of ``like``'s library (zero copy for CPU torch)."""
-    if _is_torch(like):
-        return namespace(like).asarray(np.ascontiguousarray(x))
+    """``x`` as an array of ``like``'s library (zero copy for CPU torch), on the CPU."""
+    if _is_torch(like):  # torch is loaded (like is its tensor): its from_numpy, no wrapper
+        return sys.modules["torch"].from_numpy(np.ascontiguousarray(x))
     return x
 
 

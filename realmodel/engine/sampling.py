@@ -88,6 +88,8 @@ def valid_rows(x: Tensor | np.ndarray, valid: Tensor | np.ndarray
     view, which copies only those rows."""
     if isinstance(x, np.ndarray):
         at_np = np.flatnonzero(valid)
+        if x.flags.c_contiguous:
+            return x.reshape(-1, *x.shape[2:])[at_np], at_np
         W = valid.shape[1]
         return x[at_np // W, at_np % W], at_np
     assert isinstance(valid, Tensor)

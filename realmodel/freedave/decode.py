@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -138,6 +139,13 @@ def check_config(config: DecodeConfig) -> None:
 
 # S_R(x)'s window, profile, commit, quota k (-1: none), runner-up (None: not needed)
 _Step = tuple[Tensor, Profile, Commit, Tensor, Tensor | None]
+
+
+def _host(x: Tensor) -> Tensor | np.ndarray:
+    """``x`` as a zero-copy numpy view when it lives on the CPU, else ``x``: a round's
+    planning and path (theory.freedave.rounds, written over the array API) are dozens of
+    calls on one row's tiny arrays, each several times cheaper in numpy than in torch."""
+    return x.numpy() if x.device.type == "cpu" else x
 
 
 def _take(step: _Step, a: int, b: int) -> _Step:
@@ -312,10 +320,13 @@ class _Decoder:
             m = int(profile.valid.sum())
             choices = [profile.tokens[0]] if runner_up is None else \
                 [profile.tokens[0], runner_up[0]]
-            plan = plan_round(window[0], decision.order[0, :m], choices,
+            plan = plan_round(_host(window[0]), _host(decision.order[0, :m]),
+                              [_host(c) for c in choices],
                               self.theory.tree.first(K, m, start=int(decision.n[0])),
                               mask_id, self.theory.refresh,
                               rest_masked=bool((self.state.x[i, hi:] == mask_id).any()))
+            if isinstance(plan.drafts, np.ndarray):  # the engine's side is torch's, zero-copy
+                plan = replace(plan, drafts=torch.from_numpy(plan.drafts))
             rnd = _Round(plan, first[0], profile, decision, k, runner_up)
             if plan.evaluated:
                 return rnd
@@ -341,8 +352,9 @@ class _Decoder:
         targets = None if drafted is None else drafted[0]
         sources: list[tuple[Profile, Commit, Tensor, int, Tensor | None]] = [
             (rnd.profile, rnd.decision, rnd.k, 0, rnd.runner_up)]
-        path = follow_path(plan, rnd.first, targets, accept=self.theory.accept,
-                           mask_id=self.engine.specials.mask_id)
+        path = follow_path(replace(plan, drafts=_host(plan.drafts)), _host(rnd.first),
+                           None if targets is None else _host(targets),
+                           accept=self.theory.accept, mask_id=self.engine.specials.mask_id)
         for n in path[:-1]:  # a draft moved through was evaluated: drafted is set
             if drafted is not None:
                 sources.append((*drafted[1:4], plan.evaluated.index(n), drafted[4]))
