@@ -181,6 +181,18 @@ def take_last(xp: Any, x: Array, index: Array) -> Array:
     return x[np.arange(x.shape[0])[:, None], index]
 
 
+def inverse_permutation(xp: Any, order: Array) -> Array:
+    """The rank of every position: ``rank[..., order[..., j]] = j`` for permutations
+    ``order`` (rows, m) along the last axis."""
+    m = order.shape[-1]
+    if _is_torch(order):
+        ranks = xp.arange(m, dtype=order.dtype, device=order.device).expand(order.shape)
+        return order.new_empty(order.shape).scatter_(-1, order, ranks)
+    rank = np.empty_like(order)
+    rank[np.arange(order.shape[0])[:, None], order] = np.arange(m, dtype=order.dtype)
+    return rank
+
+
 def at_least(xp: Any, x: Array, low: float) -> Array:
     """max(x, low) elementwise (NaN stays NaN), as ``clip(x, low, None)``."""
     if _is_torch(x):

@@ -10,6 +10,7 @@ from theory import argmax_tokens
 from theory._xp import (
     _LONG_ROW,
     at_least,
+    inverse_permutation,
     logsumexp,
     max_argmax,
     namespace,
@@ -76,3 +77,15 @@ def test_at_least_keeps_nan_and_nansum_skips_it():
         got = np.asarray(at_least(xp, a, 0.0))
         assert np.isnan(got[0, 0]) and got[0, 1] == 0.0 and got[0, 2] == 2.0
         assert float(nansum(xp, a)[0]) == 1.0
+
+
+@given(st.integers(1, 5), st.integers(0, 12), st.integers(0, 2**32 - 1))
+def test_inverse_permutation_ranks_every_position_in_both_libraries(rows, m, seed):
+    order = np.argsort(np.random.default_rng(seed).random((rows, m)), axis=-1)
+    want = np.empty_like(order)
+    for i in range(rows):
+        for j in range(m):
+            want[i, order[i, j]] = j
+    assert np.array_equal(inverse_permutation(np, order), want)
+    got = inverse_permutation(namespace(torch.from_numpy(order)), torch.from_numpy(order))
+    assert np.array_equal(got.numpy(), want)
