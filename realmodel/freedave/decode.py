@@ -287,11 +287,11 @@ class _Decoder:
                 runner_up: Tensor | None, moved: Tensor) -> None:
         """Give the trace sink the step of row i (row r of profile / decision) that
         committed the window positions ``moved`` (W,) bool: the rule's own set in exact
-        mode, a subset of it in subset mode."""
+        mode, a subset of it in subset mode. Counts the static step."""
+        if self.trace is None:
+            raise RuntimeError("a FreeDave step is recorded only for a trace (internal)")
         st = self.static_steps[i:i + 1].clone()
         self.static_steps[i] += 1
-        if self.trace is None:
-            return
         s = self.state
         lo, _ = s.window
         d = decision
@@ -360,10 +360,13 @@ class _Decoder:
                 sources.append((*drafted[1:4], plan.evaluated.index(n), drafted[4]))
         mask_id = self.engine.specials.mask_id
         before = start = self.state.x[i, lo:hi].clone()
-        for source, n in zip(sources, path, strict=True):
-            moved = (plan.drafts[n] != mask_id) & (before == mask_id)  # this move's commits
-            self._record(i, *source, moved=moved)
-            before = plan.drafts[n]
+        if self.trace is None:  # nothing reads the moves, only the count of static steps
+            self.static_steps[i] += len(path)
+        else:
+            for source, n in zip(sources, path, strict=True):
+                moved = (plan.drafts[n] != mask_id) & (before == mask_id)  # its commits
+                self._record(i, *source, moved=moved)
+                before = plan.drafts[n]
         landed = path[-1]
         self.state.x[i, lo:hi] = plan.drafts[landed]
         self.set_known(i, None)
