@@ -32,6 +32,7 @@ EOS handling ("eos" option of the decode config):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import overload
 
@@ -41,7 +42,7 @@ from torch import Tensor
 
 from realmodel.model.specials import SpecialTokens
 from theory import Profile, argmax_tokens, profile_from_logits
-from theory._xp import namespace
+from theory._xp import namespace, to_numpy
 from theory.profile import FIELDS
 
 __all__ = ["EOS_MODES", "SHORT_VOCABULARY", "SpecialTokens", "choice_profile", "valid_rows",
@@ -107,8 +108,7 @@ def _scatter(sub: Profile, valid: Tensor | np.ndarray, at: Tensor | np.ndarray) 
     xp = namespace(sub.c)
     floats = xp.stack([sub.c[0], sub.log_r[0], sub.s[0], sub.H[0]])  # one copy, not four
     device = getattr(floats, "device", None)
-    out = xp.zeros((4, valid.size if isinstance(valid, np.ndarray) else valid.numel()),
-                   dtype=floats.dtype, device=device)
+    out = xp.zeros((4, math.prod(valid.shape)), dtype=floats.dtype, device=device)
     tokens = xp.zeros(out.shape[1:], dtype=sub.tokens.dtype, device=device)
     out[:, at] = floats
     tokens[at] = sub.tokens[0]
@@ -129,8 +129,8 @@ def _numpy_window(logits: Tensor, valid: Tensor) -> tuple[np.ndarray, np.ndarray
     which numpy cannot view, is widened to float32 first (exact)."""
     if logits.device.type != "cpu" or logits.shape[-1] >= SHORT_VOCABULARY:
         return None
-    z = (logits.float() if logits.dtype == torch.bfloat16 else logits).detach()
-    return z.numpy(), valid.detach().numpy()
+    return to_numpy(logits.float() if logits.dtype == torch.bfloat16 else logits), \
+        to_numpy(valid)
 
 
 def _gumbel_tokens(z: Tensor, temperature: float, generators: Sequence[torch.Generator | None],

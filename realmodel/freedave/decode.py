@@ -55,6 +55,7 @@ from realmodel.freedave.auto import AutoWidth
 from realmodel.freedave.predict import DRAFT_KINDS, predict_calls, static_trace
 from realmodel.freedave.verify import verify_batch, verify_tree
 from theory import Commit, Profile, Quota, Rule
+from theory._xp import cpu_torch, to_numpy
 from theory.freedave.auto import CallCost
 from theory.freedave.core import ACCEPT_MODES, K_DRAFTS, DraftTree
 from theory.freedave.core import FreeDave as TheoryFreeDave
@@ -145,7 +146,7 @@ def _host(x: Tensor) -> Tensor | np.ndarray:
     """``x`` as a zero-copy numpy view when it lives on the CPU, else ``x``: a round's
     planning and path (theory.freedave.rounds, written over the array API) are dozens of
     calls on one row's tiny arrays, each several times cheaper in numpy than in torch."""
-    return x.numpy() if x.device.type == "cpu" else x
+    return to_numpy(x) if cpu_torch(x) else x
 
 
 def _take(step: _Step, a: int, b: int) -> _Step:
@@ -350,19 +351,20 @@ class _Decoder:
         plan, W = rnd.plan, self.state.block_length
         lo, hi = self.state.window
         targets = None if drafted is None else drafted[0]
-        sources: list[tuple[Profile, Commit, Tensor, int, Tensor | None]] = [
-            (rnd.profile, rnd.decision, rnd.k, 0, rnd.runner_up)]
         path = follow_path(replace(plan, drafts=_host(plan.drafts)), _host(rnd.first),
                            None if targets is None else _host(targets),
                            accept=self.theory.accept, mask_id=self.engine.specials.mask_id)
-        for n in path[:-1]:  # a draft moved through was evaluated: drafted is set
-            if drafted is not None:
-                sources.append((*drafted[1:4], plan.evaluated.index(n), drafted[4]))
         mask_id = self.engine.specials.mask_id
-        before = start = self.state.x[i, lo:hi].clone()
+        start = self.state.x[i, lo:hi].clone()
         if self.trace is None:  # nothing reads the moves, only the count of static steps
             self.static_steps[i] += len(path)
         else:
+            sources: list[tuple[Profile, Commit, Tensor, int, Tensor | None]] = [
+                (rnd.profile, rnd.decision, rnd.k, 0, rnd.runner_up)]
+            for n in path[:-1]:  # a draft moved through was evaluated: drafted is set
+                if drafted is not None:
+                    sources.append((*drafted[1:4], plan.evaluated.index(n), drafted[4]))
+            before = start
             for source, n in zip(sources, path, strict=True):
                 moved = (plan.drafts[n] != mask_id) & (before == mask_id)  # its commits
                 self._record(i, *source, moved=moved)
