@@ -95,9 +95,17 @@ def cpu_torch(x: Array) -> bool:
     return _is_torch(x) and x.device.type == "cpu"
 
 
-def from_numpy_like(x: np.ndarray, like: Array) -> Array:
-    """``x`` as an array of ``like``'s library (zero copy for CPU torch), on the CPU."""
-    if _is_torch(like):  # torch is loaded (like is its tensor): its from_numpy, no wrapper
+def host(x: Array) -> Array:
+    """A zero-copy numpy view of a CPU torch tensor; any other array as it is. A decode
+    step's small arrays are worked on through it: each numpy call on them costs a
+    fraction of torch's, and writes through the view reach the tensor."""
+    return x.numpy() if cpu_torch(x) and not x.requires_grad else x
+
+
+def from_numpy_like(x: Array, like: Array) -> Array:
+    """A numpy ``x`` as an array of ``like``'s library (zero copy for CPU torch), on the
+    CPU; any other ``x`` as it is (the inverse of :func:`host`)."""
+    if _is_torch(like) and isinstance(x, np.ndarray):  # torch is loaded: no wrapper
         return sys.modules["torch"].from_numpy(np.ascontiguousarray(x))
     return x
 

@@ -99,12 +99,17 @@ def _check_array(x: Array, what: str) -> None:
 _TORCH_INTS = ("torch.uint8", "torch.int8", "torch.int16", "torch.int32", "torch.int64")
 
 
-def _check_logits(xp: Any, logits: Array, top: Array) -> None:
+def _check_logits(xp: Any, logits: Array, top: Array, valid: Array | None = None) -> None:
     """ValueError for NaN, +inf or an all -inf position; ``top`` is the maximum over the
     vocabulary, which propagates NaN and is +inf or -inf exactly in the other two cases,
-    so the common case costs no pass of its own."""
+    so the common case costs no pass of its own. Only the ``valid`` positions are
+    checked when given."""
+    if valid is not None:
+        top = xp.where(valid, top, 0.0)
     if bool(xp.all(xp.isfinite(top))):
         return
+    if valid is not None:
+        logits = logits[valid]  # (n, V): the checked positions
     if bool(xp.any(xp.isnan(logits))):
         raise ValueError("logits contain NaN")
     if bool(xp.any(logits == float("inf"))):
@@ -152,10 +157,12 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     so they are the logits' own), and the check shares that pass.
     The residual's log-sum-exp is one fused reduction (torch's ``logsumexp``: several
     times faster than an exp pass on a CPU in float64), the same whether or not H is
-    asked for, so H never changes a decision. ``check`` rejects NaN, +inf and all -inf rows (it
-    synchronises a GPU; the decode loop may turn it off). ``entropy=False`` skips H
-    (NaN, which the entropy-bound rule refuses): the pass over the vocabulary it costs
-    is a third of the work, and only that rule and traces read H.
+    asked for, so H never changes a decision. ``check`` rejects NaN, +inf and all -inf
+    rows (it synchronises a GPU; the decode loop may turn it off); positions marked
+    invalid are not checked (their quantities are computed all the same, from whatever
+    they hold). ``entropy=False`` skips H (NaN, which the entropy-bound rule refuses):
+    the pass over the vocabulary it costs is a third of the work, and only that rule and
+    traces read H.
 
     >>> import numpy as np
     >>> p = profile_from_logits(np.log(np.array([[[0.7, 0.2, 0.1]]])))
@@ -171,8 +178,9 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
     dtype = float_dtype(xp, logits, 64 if float64 and supports_float64(xp, logits) else 32)
     d = xp.astype(logits, dtype, copy=True)  # float logits widen exactly: the same order
     z1, tokens = max_argmax(xp, d)
+    ok = _default_valid(xp, z1, valid)
     if check:
-        _check_logits(xp, logits, z1)
+        _check_logits(xp, logits, z1, None if valid is None else ok)
     with np.errstate(over="ignore", invalid="ignore"):  # 1e308 - (-1e308) = -inf: p = 0
         d -= z1[..., None]  # in place: exactly 0 at the top
         d = set_at(d, tokens, -float("inf"))  # the top token leaves the residual
@@ -188,7 +196,7 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
         else:
             H = xp.full(c.shape, float("nan"), dtype=dtype, device=getattr(c, "device", None))
     return Profile(tokens=xp.astype(tokens, xp.int64), c=c, log_r=log_rest - lse,
-                   s=xp.exp(z2 - lse), H=H, valid=_default_valid(xp, c, valid))
+                   s=xp.exp(z2 - lse), H=H, valid=ok)
 
 
 def profile_from_probabilities(p: Array, valid: Array | None = None, *,

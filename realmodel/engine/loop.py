@@ -46,6 +46,7 @@ from realmodel.engine.sampling import valid_rows, window_profile
 from realmodel.model.cache import KVCache
 from realmodel.model.denoiser import Denoiser
 from theory import Commit, Profile, argmax_tokens, commit, commit_quotas, llada_quota
+from theory._xp import from_numpy_like, host, namespace
 
 __all__ = ["CACHE_MODES", "DecodeConfig", "DecodeState", "StepRecord", "Engine", "decode",
            "TraceSink", "Strategy", "StepByStep", "synchronize"]
@@ -154,14 +155,15 @@ class StepByStep:
     def begin(self, engine: Engine, state: DecodeState, trace: TraceSink | None,
               progress: Progress | None) -> Callable[[], None]:
         def block() -> None:
-            while bool((valid := engine.valid(state)).any()):
+            while bool(host(valid := engine.valid(state)).any()):
                 record = engine.step(state, valid)
-                if int(record.commit.n.sum()) == 0:
+                n = int(host(record.commit.n).sum())
+                if n == 0:
                     raise RuntimeError("a step committed nothing although masks remain")
                 if trace is not None:
                     trace.record(state, record)
                 if progress is not None:
-                    progress(int(record.commit.n.sum()))
+                    progress(n)
         return block
 
 
@@ -209,9 +211,13 @@ class Engine:
         state.m0 = self.valid(state).sum(-1)
 
     def valid(self, state: DecodeState) -> Tensor:
-        """(B, W) bool: masked positions of the active window in rows still decoding."""
+        """(B, W) bool: masked positions of the active window in rows still decoding.
+        (The step's small arrays are worked on through :func:`theory._xp.host`: numpy
+        views on the CPU.)"""
         lo, hi = state.window
-        return (state.x[:, lo:hi] == self.specials.mask_id) & ~state.done[:, None]
+        x, done = host(state.x), host(state.done)
+        return from_numpy_like((x[:, lo:hi] == self.specials.mask_id) & ~done[:, None],
+                               state.x)
 
     def refreshes(self, state: DecodeState) -> bool:
         """Whether the next step's forward runs on the whole canvas: always without a
@@ -307,19 +313,24 @@ class Engine:
         return commit_quotas(profile, k), k
 
     def committed(self, window: Tensor, profile: Profile, decision: Commit) -> Tensor:
-        """The window (N, W) with the decision's positions set to the profile's tokens."""
-        if bool((decision.mask & (profile.tokens == self.specials.mask_id)).any()):
+        """The window (N, W) with the decision's positions set to the profile's tokens
+        (the window's library: a tensor, or a numpy array for a host view)."""
+        w, tokens, mask = host(window), host(profile.tokens), host(decision.mask)
+        xp = namespace(w)
+        if bool(xp.any(mask & (tokens == self.specials.mask_id))):
             raise ValueError("the model's prediction for a masked position is the mask token "
                              "itself; decode with forbid_mask=True (--forbid-mask)")
-        return torch.where(decision.mask, profile.tokens, window)
+        return from_numpy_like(xp.where(mask, tokens, w), window)
 
     def apply(self, state: DecodeState, profile: Profile, decision: Commit) -> None:
         """Write committed tokens; count the step for every row that had work."""
         lo, hi = state.window
-        state.x[:, lo:hi] = self.committed(state.x[:, lo:hi], profile, decision)
-        active = profile.valid.any(-1)
-        state.steps += active.long()
-        for i, (a, n) in enumerate(zip(active.tolist(), decision.n.tolist(), strict=True)):
+        x, steps = host(state.x), host(state.steps)  # writes reach the tensors
+        x[:, lo:hi] = self.committed(x[:, lo:hi], profile, decision)
+        active = host(profile.valid).any(-1)
+        steps += active
+        for i, (a, n) in enumerate(zip(active.tolist(), host(decision.n).tolist(),
+                                       strict=True)):
             if a:
                 state.commits[i].append(int(n))
         state.t += 1

@@ -7,9 +7,10 @@ r = 1, s = 0, H = 0 (no rule reads them and traces do not record them). Mid-bloc
 the window is committed, so this halves the float64 work over the vocabulary on average.
 On a CPU with a vocabulary shorter than :data:`SHORT_VOCABULARY` the same code runs on
 zero-copy numpy views (the step is then a few dozen calls on small arrays, each several
-times cheaper in numpy than in torch) and the profile is handed back as torch tensors
-viewing numpy's results; the two routes pick the same tokens and agree to rounding
-(tests/realmodel/test_window_routes.py).
+times cheaper in numpy than in torch) over the whole window, whose committed positions
+cost less to compute and zero than to gather out (their logits are not checked), and
+the profile is handed back as torch tensors viewing numpy's results; the two routes pick
+the same tokens and agree to rounding (tests/realmodel/test_window_routes.py).
 At temperature T > 0 the token of each position is drawn by the Gumbel-max trick in
 float64, as LLaDA's reference sampler does (argmax of exp(l) / (-log u)^T, taken here in
 log space: l - T log(-log u)), and the profile
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import overload
 
 import numpy as np
 import torch
@@ -42,7 +42,7 @@ from torch import Tensor
 
 from realmodel.model.specials import SpecialTokens
 from theory import Profile, argmax_tokens, profile_from_logits
-from theory._xp import namespace, to_numpy
+from theory._xp import to_numpy
 from theory.profile import FIELDS
 
 __all__ = ["EOS_MODES", "SHORT_VOCABULARY", "SpecialTokens", "choice_profile", "valid_rows",
@@ -73,27 +73,11 @@ def choice_profile(z: Tensor, tokens: Tensor, valid: Tensor, entropy: bool = Tru
                    s=(rest.amax(-1) - lse).exp(), H=H, valid=valid)
 
 
-@overload
-def valid_rows(x: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]: ...
-
-
-@overload
-def valid_rows(x: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
-
-
-def valid_rows(x: Tensor | np.ndarray, valid: Tensor | np.ndarray
-               ) -> tuple[Tensor | np.ndarray, Tensor | np.ndarray]:
+def valid_rows(x: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
     """The rows ``x[valid]`` (n, ...) of x (B, W, ...) as a copy, and their flat indices
-    (n,) into B * W, for torch tensors or numpy arrays: an index_select on a contiguous
-    tensor (several times faster than boolean indexing), an index by (row, column) on a
-    view, which copies only those rows."""
-    if isinstance(x, np.ndarray):
-        at_np = np.flatnonzero(valid)
-        if x.flags.c_contiguous:
-            return x.reshape(-1, *x.shape[2:])[at_np], at_np
-        W = valid.shape[1]
-        return x[at_np // W, at_np % W], at_np
-    assert isinstance(valid, Tensor)
+    (n,) into B * W: an index_select on a contiguous tensor (several times faster than
+    boolean indexing), an index by (row, column) on a view, which copies only those
+    rows."""
     at = valid.reshape(-1).nonzero()[:, 0]
     if x.is_contiguous():
         return x.reshape(-1, *x.shape[2:]).index_select(0, at), at
@@ -101,15 +85,13 @@ def valid_rows(x: Tensor | np.ndarray, valid: Tensor | np.ndarray
     return x[at // W, at % W], at
 
 
-def _scatter(sub: Profile, valid: Tensor | np.ndarray, at: Tensor | np.ndarray) -> Profile:
+def _scatter(sub: Profile, valid: Tensor, at: Tensor) -> Profile:
     """The profile (1, n) of the valid positions (flat indices ``at``) placed into a
     (B, W) window; the other positions get token 0, c = 0, log r = 0 (r = 1), s = 0,
-    H = 0. Torch tensors or numpy arrays, as ``sub`` holds."""
-    xp = namespace(sub.c)
-    floats = xp.stack([sub.c[0], sub.log_r[0], sub.s[0], sub.H[0]])  # one copy, not four
-    device = getattr(floats, "device", None)
-    out = xp.zeros((4, math.prod(valid.shape)), dtype=floats.dtype, device=device)
-    tokens = xp.zeros(out.shape[1:], dtype=sub.tokens.dtype, device=device)
+    H = 0."""
+    floats = torch.stack([sub.c[0], sub.log_r[0], sub.s[0], sub.H[0]])  # one copy, not four
+    out = floats.new_zeros((4, math.prod(valid.shape)))
+    tokens = sub.tokens.new_zeros(out.shape[1:])
     out[:, at] = floats
     tokens[at] = sub.tokens[0]
     c, log_r, s, H = (out[i].reshape(valid.shape) for i in range(4))
@@ -174,14 +156,22 @@ def window_profile(logits: Tensor, valid: Tensor, specials: SpecialTokens, *,
     forbid = eos == "forbid" and specials.eos_id is not None
     if temperature == 0 and eos in ("none", "forbid", "defer"):
         views = _numpy_window(logits, valid)
-        z_rows, at = valid_rows(logits, valid) if views is None else valid_rows(*views)
-        if forbid:  # z_rows (n, V): the logits of the valid positions
-            z_rows[:, specials.eos_id] = float("-inf")  # a copy: the logits keep theirs
-        profile = _scatter(profile_from_logits(z_rows[None], check=check, float64=float64,
-                                               entropy=entropy),
-                           valid if views is None else views[1], at)
-        if views is not None:  # the engine's profile is torch's, zero-copy
-            profile = Profile(*(torch.from_numpy(getattr(profile, f)) for f in FIELDS))
+        if views is not None:  # the whole window: fewer calls than gathering its rows
+            zn, vn = views
+            if forbid:
+                zn = zn.copy()  # the logits keep their EOS column
+                zn[..., specials.eos_id] = float("-inf")
+            whole = profile_from_logits(zn, vn, check=check, float64=float64, entropy=entropy)
+            # the engine's profile is torch's, zero-copy, with the convention's zeros
+            profile = Profile(**{f: torch.from_numpy(np.where(vn, getattr(whole, f), 0))
+                                 for f in FIELDS[:-1]}, valid=valid)
+        else:
+            z_rows, at = valid_rows(logits, valid)  # (n, V): a copy
+            if forbid:
+                z_rows[:, specials.eos_id] = float("-inf")
+            profile = _scatter(profile_from_logits(z_rows[None], check=check,
+                                                   float64=float64, entropy=entropy),
+                               valid, at)
     else:
         z = logits.to(dtype)
         if forbid:

@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -55,7 +54,7 @@ from realmodel.freedave.auto import AutoWidth
 from realmodel.freedave.predict import DRAFT_KINDS, predict_calls, static_trace
 from realmodel.freedave.verify import verify_batch, verify_tree
 from theory import Commit, Profile, Quota, Rule
-from theory._xp import cpu_torch, to_numpy
+from theory._xp import from_numpy_like, host, namespace
 from theory.freedave.auto import CallCost
 from theory.freedave.core import ACCEPT_MODES, K_DRAFTS, DraftTree
 from theory.freedave.core import FreeDave as TheoryFreeDave
@@ -140,13 +139,6 @@ def check_config(config: DecodeConfig) -> None:
 
 # S_R(x)'s window, profile, commit, quota k (-1: none), runner-up (None: not needed)
 _Step = tuple[Tensor, Profile, Commit, Tensor, Tensor | None]
-
-
-def _host(x: Tensor) -> Tensor | np.ndarray:
-    """``x`` as a zero-copy numpy view when it lives on the CPU, else ``x``: a round's
-    planning and path (theory.freedave.rounds, written over the array API) are dozens of
-    calls on one row's tiny arrays, each several times cheaper in numpy than in torch."""
-    return to_numpy(x) if cpu_torch(x) else x
 
 
 def _take(step: _Step, a: int, b: int) -> _Step:
@@ -248,7 +240,7 @@ class _Decoder:
 
     def _masked(self, i: int) -> bool:
         lo, hi = self.state.window
-        return bool((self.state.x[i, lo:hi] == self.engine.specials.mask_id).any())
+        return bool((host(self.state.x)[i, lo:hi] == self.engine.specials.mask_id).any())
 
     def _step(self, owners: Sequence[int], window: Tensor, logits: Tensor) -> _Step:
         """S_R on windows (N, W) of states of rows ``owners`` (one per window) with logits
@@ -311,24 +303,22 @@ class _Decoder:
         None when the row's block is done."""
         lo, hi = self.state.window
         mask_id = self.engine.specials.mask_id
+        x = host(self.state.x)  # the round's small arrays on host views (engine.valid)
         while self._masked(i):
             self._known_steps([i])
             step = self.known_step[i]
             if step is None:
                 raise RuntimeError("a round needs the forward of its start state (internal)")
-            window = self.state.x[i:i + 1, lo:hi]
             first, profile, decision, k, runner_up = step
-            m = int(profile.valid.sum())
+            m = int(host(profile.valid).sum())
             choices = [profile.tokens[0]] if runner_up is None else \
                 [profile.tokens[0], runner_up[0]]
-            plan = plan_round(_host(window[0]), _host(decision.order[0, :m]),
-                              [_host(c) for c in choices],
+            plan = plan_round(x[i, lo:hi], host(decision.order[0, :m]),
+                              [host(c) for c in choices],
                               self.theory.tree.first(K, m, start=int(decision.n[0])),
                               mask_id, self.theory.refresh,
-                              rest_masked=bool((self.state.x[i, hi:] == mask_id).any()))
-            if isinstance(plan.drafts, np.ndarray):  # the engine's side is torch's, zero-copy
-                plan = replace(plan, drafts=torch.from_numpy(plan.drafts))
-            rnd = _Round(plan, first[0], profile, decision, k, runner_up)
+                              rest_masked=bool((x[i, hi:] == mask_id).any()))
+            rnd = _Round(plan, host(first[0]), profile, decision, k, runner_up)
             if plan.evaluated:
                 return rnd
             self._land(i, rnd, None, None)
@@ -337,9 +327,10 @@ class _Decoder:
     def _canvases(self, i: int, rnd: _Round) -> Tensor:
         """The evaluated drafts of row i's round as whole canvases (n, T)."""
         lo, hi = self.state.window
-        drafts = self.state.x[i:i + 1].repeat(len(rnd.plan.evaluated), 1)
+        x = host(self.state.x)
+        drafts = namespace(x).stack([x[i]] * len(rnd.plan.evaluated))
         drafts[:, lo:hi] = rnd.plan.drafts[rnd.plan.evaluated]
-        return drafts
+        return from_numpy_like(drafts, self.state.x)
 
     def _land(self, i: int, rnd: _Round, logits: Tensor | None,
               drafted: _Step | None) -> list[int]:
@@ -350,14 +341,14 @@ class _Decoder:
         the path (visited draft indices)."""
         plan, W = rnd.plan, self.state.block_length
         lo, hi = self.state.window
-        targets = None if drafted is None else drafted[0]
-        path = follow_path(replace(plan, drafts=_host(plan.drafts)), _host(rnd.first),
-                           None if targets is None else _host(targets),
-                           accept=self.theory.accept, mask_id=self.engine.specials.mask_id)
+        targets = None if drafted is None else host(drafted[0])
+        path = follow_path(plan, rnd.first, targets, accept=self.theory.accept,
+                           mask_id=self.engine.specials.mask_id)
         mask_id = self.engine.specials.mask_id
-        start = self.state.x[i, lo:hi].clone()
+        x = host(self.state.x)
+        start = namespace(x).asarray(x[i, lo:hi], copy=True)
         if self.trace is None:  # nothing reads the moves, only the count of static steps
-            self.static_steps[i] += len(path)
+            host(self.static_steps)[i] += len(path)
         else:
             sources: list[tuple[Profile, Commit, Tensor, int, Tensor | None]] = [
                 (rnd.profile, rnd.decision, rnd.k, 0, rnd.runner_up)]
@@ -367,10 +358,10 @@ class _Decoder:
             before = start
             for source, n in zip(sources, path, strict=True):
                 moved = (plan.drafts[n] != mask_id) & (before == mask_id)  # its commits
-                self._record(i, *source, moved=moved)
+                self._record(i, *source, moved=from_numpy_like(moved, self.state.x))
                 before = plan.drafts[n]
         landed = path[-1]
-        self.state.x[i, lo:hi] = plan.drafts[landed]
+        x[i, lo:hi] = plan.drafts[landed]
         self.set_known(i, None)
         if logits is not None and landed in plan.evaluated and drafted is not None:
             j = plan.evaluated.index(landed)
@@ -385,7 +376,7 @@ class _Decoder:
 
     def _count(self, i: int, states: int) -> None:
         """Row i took part in one call with ``states`` states."""
-        self.state.steps[i] += 1
+        host(self.state.steps)[i] += 1
         if self.state.states is not None:
             self.state.states[i] += states
 
@@ -417,9 +408,9 @@ class _Decoder:
             requests = [(i, self._canvases(i, p)) for i, p in plans.items()]
             logits = self.verify(eng, s, requests, columns)  # every draft, request order
             owners = [i for i, p in plans.items() for _ in p.plan.evaluated]
-            drafted = self._step(owners, torch.cat([p.plan.drafts[p.plan.evaluated]
-                                                    for p in plans.values()]),
-                                 logits[:, :s.block_length])
+            windows = [p.plan.drafts[p.plan.evaluated] for p in plans.values()]
+            drafted = self._step(owners, from_numpy_like(namespace(windows[0]).concat(windows),
+                                                         s.x), logits[:, :s.block_length])
             at = 0
             for i, p in plans.items():
                 size = len(p.plan.evaluated)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import realmodel.engine.sampling as sampling
-from realmodel.engine.sampling import valid_rows, window_profile
+from realmodel.engine.sampling import window_profile
 from realmodel.model.specials import SpecialTokens
 from theory import commit, make_rule, profile_from_logits
 from theory.profile import FIELDS
@@ -90,12 +90,13 @@ def test_the_numpy_route_refuses_bad_logits_by_name(monkeypatch, bad, match):
         _route(monkeypatch, True, logits, valid, SPECIALS)
 
 
-def test_valid_rows_on_numpy_equal_boolean_indexing():
+def test_both_routes_leave_the_committed_positions_unchecked(monkeypatch):
     logits, valid = _logits(seed=6)
-    for x in (logits.numpy(), logits.numpy()[:, :5]):
-        v = valid.numpy()[:, :x.shape[1]]
-        rows, at = valid_rows(x, v)
-        assert np.array_equal(rows, x[v]) and np.array_equal(at, np.flatnonzero(v))
+    row, col = (~valid).nonzero()[-1].tolist()
+    logits[row, col, :] = float("nan")  # a committed position: no rule reads it
+    for numpy in (True, False):
+        p = _route(monkeypatch, numpy, logits, valid, SPECIALS)
+        assert bool(torch.isfinite(p.c).all()) and p.c[row, col] == 0
 
 
 def test_the_engine_boundary_sends_short_cpu_vocabularies_to_numpy():

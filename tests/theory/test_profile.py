@@ -51,6 +51,25 @@ def test_padding_may_hold_anything():
     assert np.isfinite(prof.c).all() and (prof.valid == valid).all()
 
 
+@pytest.mark.parametrize("bad, match", [(np.nan, "NaN"), (np.inf, r"\+inf"),
+                                        (-np.inf, "all logits equal to -inf")])
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_logits_are_checked_at_valid_positions_only(bad, match, library):
+    logits = np.array([[[2.0, 1.0, 0.0], [0.0, 0.5, 1.0]]])
+    valid = np.array([[True, False]])
+    logits[0, 1, :] = bad  # padding may hold anything
+    if library == "torch":
+        torch = pytest.importorskip("torch", reason="the torch half needs torch")
+        logits, valid = torch.from_numpy(logits), torch.from_numpy(valid)
+    prof = profile_from_logits(logits, valid)
+    assert float(prof.c[0, 0]) == pytest.approx(np.exp(2) / (np.exp(2) + np.exp(1) + 1))
+    with pytest.raises(ValueError, match=match):
+        profile_from_logits(logits)  # every position is valid: the bad one is refused
+    with pytest.raises(ValueError, match=match):
+        profile_from_logits(logits, valid[:, ::-1].copy() if library == "numpy"
+                            else valid.flip(-1))
+
+
 @pytest.mark.parametrize("p, match", [
     ([[[0.5, 0.4]]], "sum to 1"), ([[[1.5, -0.5]]], r"\[0, 1\]"), ([[[np.nan, 1.0]]], "NaN"),
     ([[0.5, 0.5]], "shape")])
