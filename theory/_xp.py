@@ -214,13 +214,15 @@ def at_least(xp: Any, x: Array, low: float) -> Array:
     return np.maximum(x, low)
 
 
-def logsumexp(xp: Any, x: Array) -> Array:
+def logsumexp(xp: Any, x: Array, m: Array | None = None) -> Array:
     """log sum exp along the last axis, relative to the row maximum m (any m = -inf row
     gives -inf): m + log sum exp(x - m). torch's fused reduction; the same formula in
-    numpy."""
+    numpy, where a caller that has the row maxima passes them as ``m`` (one reduction
+    fewer)."""
     if _is_torch(x):
         return x.logsumexp(dim=-1)
-    m = xp.max(x, axis=-1)
+    if m is None:
+        m = xp.max(x, axis=-1)
     shift = xp.where(m > -float("inf"), m, 0.0)
     with np.errstate(divide="ignore"):
         return shift + xp.log(np.add.reduce(xp.exp(x - shift[..., None]), axis=-1))

@@ -185,7 +185,7 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
         d -= z1[..., None]  # in place: exactly 0 at the top
         d = set_at(d, tokens, -float("inf"))  # the top token leaves the residual
         z2 = xp.max(d, axis=-1)  # runner-up logit minus the top one (<= 0)
-        log_rest = logsumexp(xp, d)  # -inf when c = 1 exactly (r = 0)
+        log_rest = logsumexp(xp, d, z2)  # -inf when c = 1 exactly (r = 0)
         lse = xp.log1p(xp.exp(log_rest))  # sum exp(d) = 1 + rest; log1p keeps c near 1
         c = xp.exp(-lse)
         if entropy:  # p log p = 0 where p = 0: e = 0 there and 0 * inf = NaN is skipped
@@ -195,7 +195,7 @@ def profile_from_logits(logits: Array, valid: Array | None = None, *,
             H = c * lse - nansum(xp, d)
         else:
             H = xp.full(c.shape, float("nan"), dtype=dtype, device=getattr(c, "device", None))
-    return Profile(tokens=xp.astype(tokens, xp.int64), c=c, log_r=log_rest - lse,
+    return Profile(tokens=xp.astype(tokens, xp.int64, copy=False), c=c, log_r=log_rest - lse,
                    s=xp.exp(z2 - lse), H=H, valid=ok)
 
 

@@ -375,9 +375,8 @@ def commit(rule: Rule, profile: Profile) -> Commit:
     key = _sort_key(xp, profile, rule.by_entropy)
     order = _stable_argsort(xp, key)
     ok = rule.accepts(xp, sorted_profile(profile, order))
-    leading = xp.sum(xp.astype(xp.cumulative_sum(xp.astype(~ok, xp.int32), axis=-1) == 0,
-                               xp.int64), axis=-1)
-    n_valid = xp.sum(xp.astype(profile.valid, xp.int64), axis=-1)
+    leading = xp.sum(xp.cumulative_prod(ok, axis=-1, dtype=xp.int64), axis=-1)  # 1 until a fail
+    n_valid = xp.sum(profile.valid, axis=-1, dtype=xp.int64)
     n = xp.where(n_valid > 0, at_least(xp, leading, 1), 0)
     n = xp.minimum(rule.adjust(xp, n, n_valid, leading), n_valid)
     return Commit(n=n, mask=_first_n(xp, order, n), order=order)

@@ -59,6 +59,11 @@ def test_logsumexp_agrees_across_libraries_and_gives_minus_inf_on_empty_rows(x):
     np.testing.assert_allclose(b.numpy()[~empty], a[~empty], rtol=0, atol=16 * 2.0**-52 * 5)
 
 
+@given(small)
+def test_logsumexp_given_the_row_maxima_is_the_same_number(x):
+    np.testing.assert_array_equal(logsumexp(np, x, np.max(x, axis=-1)), logsumexp(np, x))
+
+
 @given(small, st.data())
 def test_take_last_and_set_at_index_the_last_axis(x, data):
     idx = np.array(data.draw(st.lists(st.integers(0, x.shape[1] - 1), min_size=x.shape[0],
