@@ -96,7 +96,7 @@ class DecodeState:
         per-row histories are shared by reference)."""
         idx = index.to(self.x.device)
         cpu = [int(i) for i in index.tolist()]
-        return replace(self, x=self.x.index_select(0, idx).clone(),
+        return replace(self, x=self.x.index_select(0, idx),  # a copy
                        key_ok=self.key_ok.index_select(0, idx),
                        positions=self.positions.index_select(0, idx),
                        rows=[self.rows[i] for i in cpu], m0=self.m0.index_select(0, idx),

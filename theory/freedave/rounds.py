@@ -38,8 +38,8 @@ def draft_states(x: Array, ranked: Array, choices: Sequence[Array],
         (len(nodes), L) int drafts, in the namespace of ``x``.
     """
     xp = namespace(x)
-    drafts = xp.stack([x] * len(nodes)) if nodes else xp.reshape(x, (0, x.shape[0]))
-    drafts = xp.asarray(drafts, copy=True)
+    drafts = xp.stack([x] * len(nodes)) if nodes else \
+        xp.zeros((0, x.shape[0]), dtype=x.dtype, device=getattr(x, "device", None))
     rank = [int(p) for p in ranked[:max((len(n) for n in nodes), default=0)]]
     for n, node in enumerate(nodes):
         for i, bit in enumerate(node):
@@ -77,7 +77,8 @@ def plan_round(x: Array, ranked: Array, choices: Sequence[Array], nodes: Sequenc
     when ``x`` is one window)."""
     drafts = draft_states(x, ranked, choices, nodes)
     xp = namespace(drafts)
-    masked = [rest_masked or bool(xp.any(drafts[n] == mask_id)) for n in range(len(nodes))]
+    masked = [rest_masked or bool(open_) for open_ in
+              xp.any(drafts == mask_id, axis=-1).tolist()]
     return RoundPlan(list(nodes), drafts, terminal_drafts(nodes, len(ranked), masked, refresh))
 
 
@@ -113,9 +114,11 @@ def follow_path(plan: RoundPlan, first: Array, targets: Array | None, *,
     t = first
     while True:
         deeper = len(plan.nodes[path[-1]]) if path else 0
-        fits = [n for n, node in enumerate(plan.nodes) if len(node) > deeper and
-                bool(xp.all((plan.drafts[n] == t) if accept == "exact" or not path else
-                            (plan.drafts[n] == t) | (plan.drafts[n] == mask_id)))]
+        same = plan.drafts == t  # every draft against the target at once
+        if accept == "subset" and path:
+            same = same | (plan.drafts == mask_id)
+        agree = xp.all(same, axis=-1).tolist()
+        fits = [n for n, node in enumerate(plan.nodes) if len(node) > deeper and agree[n]]
         if not fits:
             break
         hit = min(fits, key=lambda n: len(plan.nodes[n]))
