@@ -1,11 +1,12 @@
 """A decode step's window profile on a CPU: through numpy views or in torch, by vocabulary.
 
-``realmodel.engine.sampling.window_profile`` computes the profile of the valid positions
-(gather, ``theory.profile_from_logits`` in float64, scatter into the window). On a CPU it
-runs that code on zero-copy numpy views when the vocabulary is shorter than
-``SHORT_VOCABULARY`` and in torch otherwise. The step is a few dozen calls; on a short
-vocabulary each call's own cost decides (torch's is several times numpy's), on a long one
-the float64 log-sum-exp over the vocabulary does, and torch's fused reduction wins there.
+``realmodel.engine.sampling.window_profile`` computes the profile of a decode step's
+window (``theory.profile_from_logits`` in float64). On a CPU with a vocabulary shorter
+than ``SHORT_VOCABULARY`` it runs on zero-copy numpy views of the whole window (committed
+positions zeroed afterwards); otherwise in torch on the valid positions only (gather,
+profile, scatter back). The step is a few dozen calls; on a short vocabulary each call's
+own cost decides (torch's is several times numpy's), on a long one the float64 passes over
+the vocabulary do, and torch's fused log-sum-exp over half the rows wins there.
 This benchmark times both routes on the same logits at each vocabulary size (a window of
 32 positions, half of them valid, batch 1, float32 logits, without and with the entropy
 pass), in turns, and checks that they pick the same tokens and agree to a few ulps.

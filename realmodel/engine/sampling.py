@@ -98,11 +98,12 @@ def _scatter(sub: Profile, valid: Tensor, at: Tensor) -> Profile:
     return Profile(tokens=tokens.reshape(valid.shape), c=c, log_r=log_r, s=s, H=H, valid=valid)
 
 
-#: CPU logits of fewer tokens than this are profiled on numpy views of the window: there the
-#: step is a few dozen calls on small arrays and torch's per-call cost (several times
-#: numpy's) dominates; from this size on torch's fused float64 log-sum-exp wins
-#: (benchmarks/profile_cpu.py measures both).
-SHORT_VOCABULARY = 1024
+#: CPU logits of fewer tokens than this are profiled on numpy views of the whole window:
+#: there the step is a few dozen calls on small arrays and torch's per-call cost (several
+#: times numpy's) dominates; from this size on torch's fused float64 log-sum-exp over the
+#: valid positions only wins, with the entropy pass first (benchmarks/profile_cpu.py
+#: measures both).
+SHORT_VOCABULARY = 512
 
 
 def _numpy_window(logits: Tensor, valid: Tensor) -> tuple[np.ndarray, np.ndarray] | None:
