@@ -54,7 +54,7 @@ from realmodel.freedave.auto import AutoWidth
 from realmodel.freedave.predict import DRAFT_KINDS, predict_calls, static_trace
 from realmodel.freedave.verify import verify_batch, verify_tree
 from theory import Commit, Profile, Quota, Rule
-from theory._xp import from_numpy_like, host, namespace
+from theory._xp import Array, from_numpy_like, host, namespace
 from theory.freedave.auto import CallCost
 from theory.freedave.core import ACCEPT_MODES, K_DRAFTS, DraftTree
 from theory.freedave.core import FreeDave as TheoryFreeDave
@@ -152,10 +152,11 @@ def _take(step: _Step, a: int, b: int) -> _Step:
 @dataclass
 class _Round:
     """One row's planned round and what the start state x's forward gave: S(x)'s window
-    (``first``), the profile, commit and runner-up tokens of x (for the trace)."""
+    (``first``), the profile, commit and runner-up tokens of x (for the trace). The plan's
+    drafts and ``first`` are host arrays (:func:`theory._xp.host`: numpy on a CPU)."""
 
     plan: RoundPlan
-    first: Tensor
+    first: Array
     profile: Profile
     decision: Commit
     k: Tensor
