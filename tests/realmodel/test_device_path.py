@@ -3,8 +3,6 @@ small arrays stay torch tensors, the profile takes torch's route, commit runs in
 the engine and FreeDave decide exactly as on the CPU's host views. GPUs are not lent to
 the tests; this is the part of their path that does not need one."""
 
-import functools
-
 import pytest
 
 import realmodel.engine.sampling as sampling
@@ -12,18 +10,8 @@ import theory._xp
 import theory.rules
 from realmodel.engine import DecodeConfig, Engine, decode
 from realmodel.freedave import FreeDaveConfig, freedave_decode
-from realmodel.shipped import heldout_problems, load_shipped, problem_prompts
+from tests.realmodel.test_freedave_shipped import denoiser, prompts
 from theory import make_rule
-
-
-@functools.cache
-def denoiser():
-    return load_shipped("tiny-arith")
-
-
-@functools.cache
-def prompts():
-    return problem_prompts(heldout_problems()[:4], denoiser())
 
 
 def _device_path(monkeypatch):
